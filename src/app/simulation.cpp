@@ -1,0 +1,232 @@
+#include "app/simulation.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <variant>
+
+#include "app/resume.hpp"
+#include "app/signals.hpp"
+#include "app/summary.hpp"
+#include "io/checkpoint.hpp"
+#include "io/output_file.hpp"
+#include "lattice/halo_exchange.hpp"
+#include "models/phi4.hpp"
+#include "observables/measurement.hpp"
+#include "random/counter_rng.hpp"
+#include "samplers/hmc.hpp"
+#include "samplers/metropolis.hpp"
+#include "version.hpp"
+
+namespace latdiff {
+
+namespace {
+
+using Sampler = std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>>;
+
+Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g) {
+  const SamplerConfig& s = cfg.sampler;
+  if (s.type == SamplerType::metropolis)
+    return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits},
+                   cfg.run.seed);
+  return Sampler(std::in_place_index<1>, model, g,
+                 HmcParams{s.integrator, s.trajectory_length, s.md_steps}, cfg.run.seed);
+}
+
+// Collective. The configuration a fresh chain starts from.
+void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
+  const std::string& start = cfg.run.start;
+  if (start == "cold") {
+    std::fill(phi.begin(), phi.end(), 0.0);
+  } else if (start == "hot") {
+    CounterRng rng(cfg.run.seed, Stream::hot_start);
+    for_each_site(g, [&](std::size_t p, std::int64_t gi) {
+      phi[p] = 2 * rng.uniform(static_cast<std::uint64_t>(gi), 0) - 1;
+    });
+  } else {
+    read_configuration(start, cfg.run.start_index, g, phi);
+  }
+  HaloExchange(g).exchange(phi);
+}
+
+// Collective: the same answer on every rank, decided by rank 0.
+bool file_exists(const std::string& path, MPI_Comm comm) {
+  int rank = 0, exists = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) exists = std::filesystem::exists(path) ? 1 : 0;
+  MPI_Bcast(&exists, 1, MPI_INT, 0, comm);
+  return exists != 0;
+}
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Tail of a per-update series from update index `first` on (drops thermalization).
+std::vector<double> tail_from(std::vector<double> v, std::int64_t first) {
+  if (first >= static_cast<std::int64_t>(v.size())) return {};
+  v.erase(v.begin(), v.begin() + first);
+  return v;
+}
+
+class Chain {
+ public:
+  Chain(const Config& cfg, MPI_Comm comm)
+      : cfg_(cfg),
+        g_(cfg.lattice.dims, cfg.lattice.procs, comm),
+        model_(g_, cfg.action),
+        sampler_(make_sampler(cfg, model_, g_)),
+        phi_(make_field(g_)) {}
+
+  // Collective. Resumes from the checkpoint or starts fresh; all input is validated before
+  // the output file is touched.
+  void prepare() {
+    const std::string& ckpt = cfg_.output.checkpoint;
+    if (cfg_.run.resume == ResumeMode::automatic && file_exists(ckpt, g_.comm())) {
+      state_ = read_checkpoint(ckpt, g_, phi_);
+      check_resumable(state_.deck_text, cfg_.resolved_text, ckpt);
+      if (state_.updates_done > total_updates())
+        throw ResumeError(
+            "run.updates: checkpoint '" + ckpt + "' already holds " +
+            std::to_string(state_.updates_done) +
+            " updates, more than thermalize + updates = " + std::to_string(total_updates()));
+      if (!file_exists(cfg_.output.file, g_.comm()))
+        throw ResumeError("output.file: '" + cfg_.output.file + "' is missing but checkpoint '" +
+                          ckpt + "' continues it; start afresh with --run.resume=never");
+      truncate_output(cfg_.output.file, state_.counts);
+      HaloExchange(g_).exchange(phi_);
+      resumed_ = true;
+      return;
+    }
+    initial_configuration(cfg_, g_, phi_);
+    state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text};
+    create_output(cfg_.output.file,
+                  RunMetadata{cfg_.resolved_text, kLatdiffVersion, now_iso8601(), cfg_.run.seed,
+                              g_.size(), g_.procs(), g_.global_dims()},
+                  cfg_.sampler.type == SamplerType::hmc);
+  }
+
+  // Collective. Runs the remaining updates; returns false if stopped by a signal.
+  bool run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t first = state_.updates_done;
+    bool completed = true;
+    while (state_.updates_done < total_updates()) {
+      const std::int64_t k = state_.updates_done;
+      const UpdateResult r = std::visit(
+          [&](auto& s) { return s.update(phi_, static_cast<std::uint64_t>(k)); }, sampler_);
+      state_.updates_done = k + 1;
+      pending_.accept.push_back(r.acceptance);
+      if (cfg_.sampler.type == SamplerType::hmc) pending_.delta_h.push_back(r.delta_h);
+      after_update();
+      if (stop_requested(g_.comm())) {
+        completed = state_.updates_done == total_updates();
+        break;
+      }
+    }
+    checkpoint();
+    seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    segment_updates_ = state_.updates_done - first;
+    return completed;
+  }
+
+  // Collective; rank 0 returns the text.
+  std::string summary() const {
+    SummaryInput in;
+    in.mag = read_series(cfg_.output.file, "/observables/mag");
+    in.accept = tail_from(read_series(cfg_.output.file, "/sampler/accept"), cfg_.run.thermalize);
+    if (cfg_.sampler.type == SamplerType::hmc)
+      in.delta_h =
+          tail_from(read_series(cfg_.output.file, "/sampler/delta_h"), cfg_.run.thermalize);
+    in.volume = static_cast<double>(g_.global_volume());
+    in.seconds = seconds_;
+    in.segment_updates = segment_updates_;
+    std::string header =
+        resumed_ ? "resumed from checkpoint '" + cfg_.output.checkpoint + "'\n" : std::string();
+    return header + format_summary(in);
+  }
+
+ private:
+  std::int64_t total_updates() const { return cfg_.run.thermalize + cfg_.run.updates; }
+
+  // Collective. Measurement, configuration saves and checkpoints due after an update.
+  void after_update() {
+    const std::int64_t step = state_.updates_done;
+    const std::int64_t since = step - cfg_.run.thermalize;
+    if (since > 0 && since % cfg_.run.measure_every == 0) {
+      const Measurement m = measure(g_, model_, phi_);
+      pending_.step.push_back(step);
+      pending_.mag.push_back(m.mag);
+      pending_.phi2.push_back(m.phi2);
+      pending_.action_density.push_back(m.action_density);
+    }
+    if (since > 0 && cfg_.output.save_every > 0 && since % cfg_.output.save_every == 0) {
+      flush();
+      append_configuration(cfg_.output.file, g_, phi_, step);
+      ++state_.counts.configurations;
+    }
+    if (cfg_.output.checkpoint_every > 0 && step % cfg_.output.checkpoint_every == 0)
+      checkpoint();
+    else if (pending_.accept.size() >= kMaxPendingRows)
+      flush();
+  }
+
+  // Collective. Writes buffered rows to the output file.
+  void flush() {
+    if (pending_.accept.empty() && pending_.step.empty()) return;
+    append_records(cfg_.output.file, pending_);
+    state_.counts.observables += static_cast<std::int64_t>(pending_.step.size());
+    state_.counts.sampler += static_cast<std::int64_t>(pending_.accept.size());
+    pending_.clear();
+  }
+
+  // Collective. Output first, then the checkpoint that refers to it: a crash in between
+  // leaves extra rows that the next resume truncates.
+  void checkpoint() {
+    flush();
+    write_checkpoint(cfg_.output.checkpoint, g_, phi_, state_);
+  }
+
+  static constexpr std::size_t kMaxPendingRows = 1 << 16;
+  const Config& cfg_;
+  Geometry g_;
+  Phi4Model model_;
+  Sampler sampler_;
+  Field phi_;
+  ChainState state_;
+  Records pending_;
+  bool resumed_ = false;
+  double seconds_ = 0;
+  std::int64_t segment_updates_ = 0;
+};
+
+}  // namespace
+
+int run_simulation(const Config& cfg, MPI_Comm comm) {
+  install_stop_signal_handlers();
+  std::unique_ptr<Chain> chain;
+  try {
+    chain = std::make_unique<Chain>(cfg, comm);
+    chain->prepare();
+  } catch (const std::exception& e) {
+    throw InputError(e.what());
+  }
+  const bool completed = chain->run();
+  const std::string summary = chain->summary();
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    std::cout << summary << std::flush;
+    if (!completed)
+      std::cout << "stopped by signal: checkpoint '" << cfg.output.checkpoint
+                << "' written; run the same deck again to continue\n";
+  }
+  return completed ? kExitOk : kExitInterrupted;
+}
+
+}  // namespace latdiff

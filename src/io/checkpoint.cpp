@@ -1,0 +1,190 @@
+#include "io/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace latdiff {
+
+namespace {
+
+constexpr const char* kPhi = "/phi";
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+// Collective. Works on the pack_interior layout, whose order is that of for_each_site.
+std::uint64_t checksum(const Geometry& g, const std::vector<double>& packed, const ChainState& s) {
+  std::uint64_t local = 0;
+  std::size_t k = 0;
+  for_each_site(g, [&](std::size_t, std::int64_t gi) {
+    const auto bits = std::bit_cast<std::uint64_t>(packed[k++]);
+    local += splitmix64(splitmix64(static_cast<std::uint64_t>(gi)) ^ bits);
+  });
+  // Unsigned addition wraps, so the sum does not depend on how sites are split over ranks.
+  std::uint64_t h = 0;
+  MPI_Allreduce(&local, &h, 1, MPI_UINT64_T, MPI_SUM, g.comm());
+  auto fold = [&h](std::uint64_t v) { h = splitmix64(h ^ v); };
+  for (int L : g.global_dims()) fold(static_cast<std::uint64_t>(L));
+  fold(static_cast<std::uint64_t>(s.updates_done));
+  fold(static_cast<std::uint64_t>(s.counts.observables));
+  fold(static_cast<std::uint64_t>(s.counts.sampler));
+  fold(static_cast<std::uint64_t>(s.counts.configurations));
+  fold(fnv1a(s.deck_text));
+  return h;
+}
+
+// Collective. Flushes the file's data to stable storage on every node that wrote part of it.
+void sync_file(const std::string& path, MPI_Comm comm) {
+  MPI_File fh;
+  std::string name = path;
+  bool ok = MPI_File_open(comm, name.data(), MPI_MODE_RDWR, MPI_INFO_NULL, &fh) == MPI_SUCCESS;
+  if (ok) {
+    ok = MPI_File_sync(fh) == MPI_SUCCESS;
+    ok = MPI_File_close(&fh) == MPI_SUCCESS && ok;
+  }
+  int all_ok = ok ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+  if (!all_ok) throw IoError(path + ": cannot fsync");
+}
+
+// Rank 0's part of the atomic replace. Returns 0 or an errno value, with what failed.
+int rename_and_sync_dir(const std::string& from, const std::string& to, std::string& what) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    what = "cannot rename " + from + " to it";
+    return errno;
+  }
+  const std::filesystem::path parent = std::filesystem::path(to).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    what = "cannot open directory " + dir;
+    return errno;
+  }
+  int err = 0;
+  // Some file systems cannot fsync a directory (EINVAL); the rename itself has succeeded.
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    err = errno;
+    what = "cannot fsync directory " + dir;
+  }
+  ::close(fd);
+  return err;
+}
+
+void write_to(const std::string& tmp, const Geometry& g, const std::vector<double>& packed,
+              const ChainState& s, std::uint64_t sum) {
+  H5Handle file = create_file(tmp, g.comm());
+  {
+    const std::vector<hsize_t> dims(g.global_dims().begin(), g.global_dims().end());
+    H5Handle space = checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                             H5Sclose, tmp, "cannot create dataspace for /phi");
+    H5Handle dset = checked(H5Dcreate2(file.get(), kPhi, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                                       H5P_DEFAULT, H5P_DEFAULT),
+                            H5Dclose, tmp, "cannot create dataset /phi");
+    write_block(dset.get(), tmp, g, packed, std::nullopt);
+    const hid_t f = file.get();
+    write_attribute(f, tmp, "updates_done", s.updates_done);
+    write_attribute(f, tmp, "observables_rows", s.counts.observables);
+    write_attribute(f, tmp, "sampler_rows", s.counts.sampler);
+    write_attribute(f, tmp, "configurations_rows", s.counts.configurations);
+    write_attribute(f, tmp, "deck", s.deck_text);
+    write_attribute(f, tmp, "checksum", sum);
+  }
+  close_file(file, tmp);
+}
+
+struct Loaded {
+  ChainState state;
+  std::vector<double> packed;
+};
+
+// Collective. Reads a checkpoint and checks it against its stored checksum.
+Loaded load_verified(const std::string& path, const Geometry& g) {
+  Loaded l;
+  std::uint64_t stored = 0;
+  H5Handle file = open_file(path, H5F_ACC_RDONLY, g.comm());
+  {
+    H5Handle dset = open_dataset(file.get(), path, kPhi);
+    check_lattice_shape(extent(dset.get(), path, kPhi), 0, g, path, kPhi);
+    l.packed = read_block(dset.get(), path, g, std::nullopt);
+    const hid_t f = file.get();
+    ChainState& s = l.state;
+    s.updates_done = read_int64_attribute(f, path, "updates_done");
+    s.counts.observables = read_int64_attribute(f, path, "observables_rows");
+    s.counts.sampler = read_int64_attribute(f, path, "sampler_rows");
+    s.counts.configurations = read_int64_attribute(f, path, "configurations_rows");
+    s.deck_text = read_string_attribute(f, path, "deck");
+    stored = read_uint64_attribute(f, path, "checksum");
+  }
+  close_file(file, path);
+  if (checksum(g, l.packed, l.state) != stored)
+    throw IoError(path + ": checksum mismatch, checkpoint is corrupt");
+  return l;
+}
+
+}  // namespace
+
+std::uint64_t checkpoint_checksum(const Geometry& g, const Field& phi, const ChainState& s) {
+  return checksum(g, pack_interior(g, phi), s);
+}
+
+void write_checkpoint(const std::string& path, const Geometry& g, const Field& phi,
+                      const ChainState& s) {
+  const MPI_Comm comm = g.comm();
+  ChainState st = s;
+  MPI_Bcast(&st.updates_done, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.counts.observables, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.counts.sampler, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.counts.configurations, 1, MPI_INT64_T, 0, comm);
+  bcast_from_root(st.deck_text, comm);
+
+  const std::vector<double> packed = pack_interior(g, phi);
+  const std::uint64_t sum = checksum(g, packed, st);
+  const std::string tmp = path + ".tmp";
+  try {
+    write_to(tmp, g, packed, st, sum);
+    sync_file(tmp, comm);
+    // Read back before replacing the previous checkpoint: a faulty MPI-IO layer (e.g. Open MPI
+    // 4.1's OMPIO/vulcan, ompi#12718) then costs this checkpoint, not the chain.
+    load_verified(tmp, g);
+  } catch (const IoError& e) {
+    throw CheckpointError(e.what());
+  }
+
+  int err = 0;
+  std::string what;
+  if (g.rank() == 0) err = rename_and_sync_dir(tmp, path, what);
+  // Also the barrier after which every rank sees the renamed file.
+  MPI_Bcast(&err, 1, MPI_INT, 0, comm);
+  if (err != 0) {
+    bcast_from_root(what, comm);
+    throw CheckpointError(path + ": " + what + ": " + std::strerror(err));
+  }
+}
+
+ChainState read_checkpoint(const std::string& path, const Geometry& g, Field& phi) {
+  try {
+    Loaded l = load_verified(path, g);
+    unpack_interior(g, l.packed, phi);
+    return l.state;
+  } catch (const IoError& e) {
+    throw CheckpointError(e.what());
+  }
+}
+
+}  // namespace latdiff

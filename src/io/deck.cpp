@@ -1,0 +1,558 @@
+#include "io/deck.hpp"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+namespace latdiff {
+
+namespace {
+
+namespace po = boost::program_options;
+
+// A value that fails a per-key check; the caller prefixes the key name.
+struct BadValue : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One deck key: the single place that knows its name, default (the Config member's default),
+// allowed values, meaning, and how to read and write it.
+struct Key {
+  std::string section, name;
+  std::string allowed;  // e.g. "integer >= 1", shown in the help
+  std::string meaning;
+  bool required = false;  // no default: must be given in the deck or on the command line
+  std::function<void(Config&, const std::string&)> read;  // parse + check; throws BadValue
+  std::function<std::string(const Config&)> write;        // text that `read` maps back exactly
+  std::string full_name() const { return section + "." + name; }
+};
+
+// The type of the Config member that accessor `Get` returns.
+template <class Get>
+using member_t = std::remove_cvref_t<std::invoke_result_t<Get, Config&>>;
+
+std::string join(const std::vector<std::string>& words, const std::string& separator) {
+  std::string s;
+  for (std::size_t i = 0; i < words.size(); ++i) s += (i ? separator : "") + words[i];
+  return s;
+}
+
+template <class T>
+std::string format_number(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[64];
+    // Shortest text that parses back to the same double, so resolved decks round-trip exactly.
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    std::string s(buf, end);
+    if (s.find_first_of(".en") == std::string::npos) s += ".0";  // show reals as reals
+    return s;
+  } else {
+    return std::to_string(v);
+  }
+}
+
+template <class T>
+std::string type_name() {
+  if constexpr (std::is_floating_point_v<T>) return "real number";
+  if constexpr (std::is_unsigned_v<T>) return "unsigned integer";
+  return "integer";
+}
+
+// Whole-string parse: rejects trailing junk ("0.1x"), fractions for integers ("3.5"),
+// and non-finite reals.
+template <class T>
+T parse_number(const std::string& text) {
+  T v{};
+  const char* last = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), last, v);
+  if (ec == std::errc::result_out_of_range)
+    throw BadValue(type_name<T>() + " out of range (got '" + text + "')");
+  if (ec != std::errc{} || ptr != last) {
+    const std::string article = std::is_integral_v<T> ? "an " : "a ";
+    throw BadValue("expected " + article + type_name<T>() + ", got '" + text + "'");
+  }
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(v)) throw BadValue("must be finite (got '" + text + "')");
+  return v;
+}
+
+// Lower bound of a numeric key: value > bound (strict) or value >= bound.
+struct Bound {
+  double value;
+  bool strict = false;
+};
+
+template <class T>
+std::string bound_text(const Bound& b) {
+  return (b.strict ? "> " : ">= ") + format_number(static_cast<T>(b.value));
+}
+
+template <class T>
+void check_bound(T v, const std::optional<Bound>& b, const std::string& subject = "must be") {
+  if (!b) return;
+  const T min = static_cast<T>(b->value);
+  if (b->strict ? v > min : v >= min) return;
+  throw BadValue(subject + " " + bound_text<T>(*b) + " (got " + format_number(v) + ")");
+}
+
+template <class Get>
+Key number_key(std::string section, std::string name, Get get, std::optional<Bound> lower,
+               std::string meaning) {
+  using T = member_t<Get>;
+  std::string allowed = type_name<T>();
+  if (lower) allowed += " " + bound_text<T>(*lower);
+  return {std::move(section),
+          std::move(name),
+          std::move(allowed),
+          std::move(meaning),
+          false,
+          [get, lower](Config& c, const std::string& text) {
+            const T v = parse_number<T>(text);
+            check_bound(v, lower);
+            get(c) = v;
+          },
+          [get](const Config& c) { return format_number(get(c)); }};
+}
+
+// Space-separated integers, `min_count` to `max_count` of them, each within `lower`.
+template <class Get>
+Key int_list_key(std::string section, std::string name, Get get, std::size_t min_count,
+                 std::size_t max_count, Bound lower, bool required, std::string meaning) {
+  std::string allowed = std::to_string(min_count) + " to " + std::to_string(max_count) +
+                        " space-separated integers " + bound_text<int>(lower);
+  return {std::move(section),
+          std::move(name),
+          std::move(allowed),
+          std::move(meaning),
+          required,
+          [get, min_count, max_count, lower](Config& c, const std::string& text) {
+            std::vector<int> values;
+            std::istringstream words(text);
+            for (std::string word; words >> word;) {
+              values.push_back(parse_number<int>(word));
+              check_bound(values.back(), lower, "each entry must be");
+            }
+            if (values.size() < min_count || values.size() > max_count)
+              throw BadValue("needs " + std::to_string(min_count) + " to " +
+                             std::to_string(max_count) + " entries (got " +
+                             std::to_string(values.size()) + " in '" + text + "')");
+            get(c) = std::move(values);
+          },
+          [get](const Config& c) {
+            std::vector<std::string> words;
+            for (int v : get(c)) words.push_back(std::to_string(v));
+            return join(words, " ");
+          }};
+}
+
+template <class E>
+using Names = std::vector<std::pair<E, std::string>>;
+
+template <class Get>
+Key choice_key(std::string section, std::string name, Get get, Names<member_t<Get>> names,
+               std::string meaning) {
+  std::vector<std::string> words;
+  for (const auto& n : names) words.push_back(n.second);
+  const std::string list = join(words, ", ");
+  return {std::move(section),
+          std::move(name),
+          "one of " + list,
+          std::move(meaning),
+          false,
+          [get, names, list](Config& c, const std::string& text) {
+            for (const auto& [value, word] : names)
+              if (word == text) {
+                get(c) = value;
+                return;
+              }
+            throw BadValue("must be one of " + list + " (got '" + text + "')");
+          },
+          [get, names](const Config& c) {
+            for (const auto& [value, word] : names)
+              if (value == get(c)) return word;
+            throw std::logic_error("deck: enum value without a name");
+          }};
+}
+
+// Free text (paths). '#' and control characters cannot be written back into a deck.
+template <class Get>
+Key string_key(std::string section, std::string name, Get get, bool allow_empty,
+               std::string meaning) {
+  return {std::move(section),
+          std::move(name),
+          allow_empty ? "text" : "non-empty text",
+          std::move(meaning),
+          false,
+          [get, allow_empty](Config& c, const std::string& text) {
+            if (!allow_empty && text.empty()) throw BadValue("must not be empty");
+            for (unsigned char ch : text)
+              if (ch == '#' || ch < 0x20 || ch == 0x7f)
+                throw BadValue("must not contain '#' or control characters (got '" + text + "')");
+            get(c) = text;
+          },
+          [get](const Config& c) { return get(c); }};
+}
+
+// All keys in deck order. Defaults are those of the Config members (config.hpp).
+std::vector<Key> deck_keys() {
+  const Bound non_negative{0}, positive{0, true}, at_least_one{1};
+  return {
+      int_list_key(
+          "lattice", "dims", [](auto& c) -> auto& { return c.lattice.dims; }, 1, 4, {2}, true,
+          "Global lattice extents L_0 ... L_{d-1} (periodic), e.g. 32 32; the last "
+          "dimension runs fastest in memory and in output files."),
+      int_list_key(
+          "lattice", "procs", [](auto& c) -> auto& { return c.lattice.procs; }, 0, 4, at_least_one,
+          false,
+          "MPI process grid, one entry per dimension, each dividing its extent; the "
+          "product must equal the number of ranks. Empty: chosen automatically."),
+      choice_key(
+          "action", "form", [](auto& c) -> auto& { return c.action.form; },
+          {{ActionForm::hopping, "hopping"}, {ActionForm::mass, "mass"}},
+          "Parametrisation of the phi^4 action:\n"
+          "hopping: S = sum_x [-2 kappa sum_mu phi_x phi_{x+mu} + phi_x^2 "
+          "+ lambda (phi_x^2 - 1)^2]\n"
+          "mass: S = sum_x [1/2 sum_mu (phi_{x+mu} - phi_x)^2 + 1/2 m2 phi_x^2 "
+          "+ (g/4) phi_x^4]"),
+      number_key(
+          "action", "kappa", [](auto& c) -> auto& { return c.action.kappa; }, {},
+          "Hopping parameter (hopping form). With lambda = 0 (free field) it needs "
+          "|kappa| < 1/(2d)."),
+      number_key(
+          "action", "lambda", [](auto& c) -> auto& { return c.action.lambda; }, non_negative,
+          "Quartic coupling (hopping form)."),
+      number_key(
+          "action", "m2", [](auto& c) -> auto& { return c.action.m2; }, {},
+          "Bare mass squared (mass form). May be negative only when g > 0."),
+      number_key(
+          "action", "g", [](auto& c) -> auto& { return c.action.g; }, non_negative,
+          "Quartic coupling (mass form)."),
+      choice_key(
+          "sampler", "type", [](auto& c) -> auto& { return c.sampler.type; },
+          {{SamplerType::metropolis, "metropolis"}, {SamplerType::hmc, "hmc"}},
+          "metropolis: checkerboard local Metropolis sweeps; hmc: hybrid Monte Carlo "
+          "trajectories."),
+      number_key(
+          "sampler", "step", [](auto& c) -> auto& { return c.sampler.step; }, positive,
+          "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
+      number_key(
+          "sampler", "hits", [](auto& c) -> auto& { return c.sampler.hits; }, at_least_one,
+          "Metropolis hits per site per sweep."),
+      choice_key(
+          "sampler", "integrator", [](auto& c) -> auto& { return c.sampler.integrator; },
+          {{Integrator::leapfrog, "leapfrog"}, {Integrator::omelyan, "omelyan"}},
+          "HMC molecular-dynamics integrator; omelyan is the 2nd-order minimum-norm "
+          "scheme (2MN, lambda = 0.1931833275037836)."),
+      number_key(
+          "sampler", "trajectory_length",
+          [](auto& c) -> auto& { return c.sampler.trajectory_length; }, positive,
+          "HMC trajectory length tau."),
+      number_key(
+          "sampler", "md_steps", [](auto& c) -> auto& { return c.sampler.md_steps; }, at_least_one,
+          "HMC integration steps per trajectory (step size tau/md_steps)."),
+      number_key(
+          "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
+          "64-bit seed of the counter-based RNG; the chain does not depend on the "
+          "process grid."),
+      number_key(
+          "run", "thermalize", [](auto& c) -> auto& { return c.run.thermalize; }, non_negative,
+          "Updates (sweeps or trajectories) before measuring."),
+      number_key(
+          "run", "updates", [](auto& c) -> auto& { return c.run.updates; }, non_negative,
+          "Updates after thermalization."),
+      number_key(
+          "run", "measure_every", [](auto& c) -> auto& { return c.run.measure_every; },
+          at_least_one, "Measure observables every n-th update after thermalization."),
+      string_key(
+          "run", "start", [](auto& c) -> auto& { return c.run.start; }, false,
+          "Initial field: cold (phi = 0), hot (uniform random in [-1, 1]), or the path "
+          "of a latdiff HDF5 output file with saved configurations."),
+      number_key(
+          "run", "start_index", [](auto& c) -> auto& { return c.run.start_index; }, Bound{-1},
+          "Which saved configuration of the start file (-1 = the last)."),
+      choice_key(
+          "run", "resume", [](auto& c) -> auto& { return c.run.resume; },
+          {{ResumeMode::automatic, "auto"}, {ResumeMode::never, "never"}},
+          "auto: continue from output.checkpoint if that file exists, otherwise start "
+          "fresh; never: always start fresh, overwriting."),
+      string_key(
+          "output", "file", [](auto& c) -> auto& { return c.output.file; }, false,
+          "HDF5 output file: observables, saved configurations and this resolved deck."),
+      number_key(
+          "output", "save_every", [](auto& c) -> auto& { return c.output.save_every; },
+          non_negative,
+          "Save the configuration every n-th update after thermalization (0 = never)."),
+      string_key(
+          "output", "checkpoint", [](auto& c) -> auto& { return c.output.checkpoint; }, true,
+          "Checkpoint file. Empty: output.file with its .h5 suffix replaced by .ckpt.h5."),
+      number_key(
+          "output", "checkpoint_every", [](auto& c) -> auto& { return c.output.checkpoint_every; },
+          non_negative,
+          "Write a checkpoint every n-th update (0 = only at the end and on SIGTERM or "
+          "SIGUSR1)."),
+  };
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+    }
+  }
+  return row[b.size()];
+}
+
+// "did you mean" candidate: the same key name in another section, else a near-miss spelling.
+std::string suggestion(const std::vector<Key>& keys, const std::string& unknown) {
+  const std::string leaf = unknown.substr(unknown.find('.') + 1);
+  for (const auto& k : keys)
+    if (k.name == leaf) return "; did you mean " + k.full_name() + "?";
+  for (const auto& k : keys)
+    if (edit_distance(k.full_name(), unknown) <= 2) return "; did you mean " + k.full_name() + "?";
+  return "";
+}
+
+std::string unknown_key_message(const std::vector<Key>& keys, const std::string& key,
+                                const std::string& where) {
+  std::vector<std::string> sections;
+  for (const auto& k : keys)
+    if (std::find(sections.begin(), sections.end(), "[" + k.section + "]") == sections.end())
+      sections.push_back("[" + k.section + "]");
+  const std::string section_list = join(sections, " ");
+  if (key.empty() || key.back() == '.') return key + ": empty key name " + where;
+  const auto dot = key.find('.');
+  const std::string section = "[" + key.substr(0, dot) + "]";
+  if (dot == std::string::npos)
+    return key + ": unknown key " + where + " (keys belong to a section: " + section_list + ")" +
+           suggestion(keys, key);
+  if (std::find(sections.begin(), sections.end(), section) == sections.end())
+    return key + ": unknown section " + section + " " + where + " (sections: " + section_list + ")";
+  return key + ": unknown key " + where + suggestion(keys, key);
+}
+
+// Key -> value text from one source (the deck or the overrides), rejecting unknown keys,
+// stray tokens and repeated keys.
+std::map<std::string, std::string> collect(const po::parsed_options& parsed,
+                                           const std::vector<Key>& keys, bool command_line,
+                                           const std::string& deck_name) {
+  std::map<std::string, std::string> values;
+  for (const auto& opt : parsed.options) {
+    const std::string where =
+        command_line ? "in command-line override '" + join(opt.original_tokens, " ") + "'"
+                     : "in " + deck_name;
+    if (opt.string_key.empty())
+      throw DeckError("command line: unexpected argument '" + join(opt.original_tokens, " ") +
+                      "' (overrides are --section.key=value or --section.key value; quote "
+                      "values with spaces)");
+    if (opt.unregistered) throw DeckError(unknown_key_message(keys, opt.string_key, where));
+    if (opt.value.size() != 1)
+      throw DeckError(opt.string_key + ": expected exactly one value " + where);
+    // Boost takes the next token as the value even when it is another option.
+    if (command_line && opt.original_tokens.size() == 2 && opt.value.front().starts_with("--"))
+      throw DeckError(opt.string_key + ": missing value before '" + opt.value.front() +
+                      "' on the command line");
+    if (!values.emplace(opt.string_key, opt.value.front()).second)
+      throw DeckError(opt.string_key + ": given more than once " +
+                      (command_line ? "on the command line" : "in " + deck_name));
+  }
+  return values;
+}
+
+// Boost reports syntax errors (a line without '=', an override without its value) with its
+// own wording; restate them in the one-line, key-first form.
+[[noreturn]] void rethrow_syntax_error(const po::error& e, bool command_line,
+                                       const std::string& deck_name) {
+  const std::string where = command_line ? "on the command line" : "in " + deck_name;
+  if (const auto* file_syntax = dynamic_cast<const po::invalid_config_file_syntax*>(&e))
+    throw DeckError(deck_name + ": invalid line '" + file_syntax->tokens() +
+                    "' (expected [section], key = value, or a # comment)");
+  if (const auto* named = dynamic_cast<const po::error_with_option_name*>(&e)) {
+    std::string key = named->get_option_name();
+    key.erase(0, key.find_first_not_of('-'));
+    const auto* syntax = dynamic_cast<const po::invalid_syntax*>(&e);
+    if (syntax && syntax->kind() == po::invalid_syntax::missing_parameter)
+      throw DeckError(key + ": missing value " + where);
+    if (syntax && syntax->kind() == po::invalid_syntax::empty_adjacent_parameter)
+      throw DeckError(key + ": empty value after '=' " + where + "; write --" + key +
+                      " \"\" to set it empty");
+    if (!key.empty()) throw DeckError(key + ": invalid " + where + " (" + e.what() + ")");
+  }
+  throw DeckError((command_line ? std::string("command line") : deck_name) + ": cannot parse (" +
+                  e.what() + ")");
+}
+
+po::parsed_options parse_deck_text(const std::string& deck_text, const std::string& deck_name,
+                                   const po::options_description& description) {
+  try {
+    std::istringstream in(deck_text);
+    return po::parse_config_file(in, description, true);
+  } catch (const po::error& e) {
+    rethrow_syntax_error(e, false, deck_name);
+  }
+}
+
+po::parsed_options parse_overrides(const std::vector<std::string>& overrides,
+                                   const po::options_description& description) {
+  namespace style = po::command_line_style;
+  try {
+    // Long options only and no prefix guessing: a misspelt key must be an error.
+    return po::command_line_parser(overrides)
+        .options(description)
+        .style(style::allow_long | style::long_allow_adjacent | style::long_allow_next)
+        .allow_unregistered()
+        .run();
+  } catch (const po::error& e) {
+    rethrow_syntax_error(e, true, "");
+  }
+}
+
+// Checks between keys, after every key has passed its own check; fills derived defaults.
+void check_consistency(Config& c) {
+  const auto& dims = c.lattice.dims;
+  const auto& procs = c.lattice.procs;
+  const int d = static_cast<int>(dims.size());
+  if (!procs.empty()) {
+    if (procs.size() != dims.size())
+      throw DeckError("lattice.procs: needs one entry per dimension of lattice.dims (" +
+                      std::to_string(d) + "), got " + std::to_string(procs.size()));
+    for (int mu = 0; mu < d; ++mu)
+      if (dims[mu] % procs[mu] != 0)
+        throw DeckError("lattice.procs: entry " + std::to_string(mu) + " (" +
+                        std::to_string(procs[mu]) + ") must divide the extent " +
+                        std::to_string(dims[mu]));
+  }
+  const auto& a = c.action;
+  // Free fields are normalisable only when the quadratic form is positive definite.
+  if (a.form == ActionForm::hopping && a.lambda == 0 && !(std::abs(a.kappa) < 0.5 / d))
+    throw DeckError("action.kappa: |kappa| must be < 1/(2d) = " + format_number(0.5 / d) +
+                    " in d = " + std::to_string(d) +
+                    " when action.lambda = 0, else the action is unbounded (got " +
+                    format_number(a.kappa) + ")");
+  if (a.form == ActionForm::mass && a.g == 0 && !(a.m2 > 0))
+    throw DeckError("action.m2: must be > 0 when action.g = 0, else the action is unbounded (got " +
+                    format_number(a.m2) + ")");
+
+  auto& out = c.output;
+  if (out.checkpoint.empty()) {
+    const std::string suffix = ".h5";
+    const bool has_suffix =
+        out.file.size() > suffix.size() &&
+        out.file.compare(out.file.size() - suffix.size(), suffix.size(), suffix) == 0;
+    out.checkpoint =
+        (has_suffix ? out.file.substr(0, out.file.size() - suffix.size()) : out.file) + ".ckpt.h5";
+  }
+  if (out.checkpoint == out.file)
+    throw DeckError("output.checkpoint: must differ from output.file (both '" + out.file + "')");
+}
+
+// Deck layout shared by the resolved deck and the help: each section's keys under a header.
+template <class Entry>
+std::string by_section(const std::vector<Key>& keys, Entry entry) {
+  std::string text, section;
+  for (const auto& k : keys) {
+    if (k.section != section) {
+      section = k.section;
+      text += "\n[" + section + "]\n";
+    }
+    text += entry(k);
+  }
+  return text;
+}
+
+std::string assignment(const Key& k, const std::string& value) {
+  return k.name + (value.empty() ? " =" : " = " + value);
+}
+
+// `paragraph` indented and broken at spaces so that lines stay within `width` columns.
+std::string wrap(const std::string& paragraph, std::size_t indent, std::size_t width) {
+  const std::string margin(indent, ' ');
+  std::string text, line;
+  std::istringstream words(paragraph);
+  for (std::string word; words >> word;) {
+    if (!line.empty() && margin.size() + line.size() + 1 + word.size() > width) {
+      text += margin + line + "\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  return text + margin + line + "\n";
+}
+
+}  // namespace
+
+Config parse_deck(const std::string& deck_text, const std::string& deck_name,
+                  const std::vector<std::string>& overrides) {
+  const std::vector<Key> keys = deck_keys();
+  po::options_description description;
+  for (const auto& k : keys)
+    description.add_options()(k.full_name().c_str(), po::value<std::string>());
+
+  const auto from_deck =
+      collect(parse_deck_text(deck_text, deck_name, description), keys, false, deck_name);
+  const auto from_command_line =
+      collect(parse_overrides(overrides, description), keys, true, deck_name);
+
+  Config c;
+  for (const auto& k : keys) {
+    const std::string name = k.full_name();
+    const auto* source = from_command_line.count(name) ? &from_command_line
+                         : from_deck.count(name)       ? &from_deck
+                                                       : nullptr;
+    if (!source) {
+      if (k.required)
+        throw DeckError(name + ": required, set it in " + deck_name + " or as --" + name +
+                        "=... (" + k.allowed + ")");
+      continue;
+    }
+    try {
+      k.read(c, source->at(name));
+    } catch (const BadValue& e) {
+      throw DeckError(name + ": " + e.what());
+    }
+  }
+  check_consistency(c);
+  c.resolved_text =
+      "# latdiff resolved deck: every key with its final value\n" +
+      by_section(keys, [&c](const Key& k) { return assignment(k, k.write(c)) + "\n"; });
+  return c;
+}
+
+std::string deck_help() {
+  std::string text =
+      "usage: latdiff DECK [--section.key=value | --section.key value]...\n"
+      "       latdiff --help\n"
+      "\n"
+      "Runs the lattice phi^4 Monte Carlo described by the input deck DECK, an INI file with\n"
+      "the [sections] and keys below ('#' starts a comment). Run in parallel with\n"
+      "  mpirun -np N latdiff DECK\n"
+      "Every key can be overridden on the command line, e.g. --action.kappa=0.12; command\n"
+      "line beats deck beats default. The fully resolved deck is stored in the output file and\n"
+      "is itself a runnable deck.\n"
+      "\n"
+      "Keys, shown as `key = default` with the allowed values:\n";
+  const Config defaults;
+  text += by_section(deck_keys(), [&defaults](const Key& k) {
+    std::string entry = "  " + assignment(k, k.required ? "(required)" : k.write(defaults)) +
+                        "    [" + k.allowed + "]\n";
+    std::istringstream lines(k.meaning);
+    for (std::string line; std::getline(lines, line);) entry += wrap(line, 6, 100);
+    return entry;
+  });
+  return text;
+}
+
+}  // namespace latdiff

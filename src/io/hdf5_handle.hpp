@@ -1,0 +1,114 @@
+// HDF5 plumbing shared by output files and checkpoints: an owning handle for hid_t, one error
+// path (IoError with a one-line message naming the file), files opened with the MPI-IO driver,
+// attributes, and collective hyperslab I/O of a field in global row-major order (DESIGN.md §5).
+#pragma once
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lattice/geometry.hpp"
+
+namespace latdiff {
+
+struct IoError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Owns one HDF5 identifier and closes it with the matching H5?close function.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+
+  H5Handle() = default;
+  H5Handle(hid_t id, Closer close) noexcept : id_(id), close_(close) {}
+  H5Handle(H5Handle&& other) noexcept
+      : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+  H5Handle& operator=(H5Handle&& other) noexcept {
+    if (this != &other) {
+      close();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      close_ = other.close_;
+    }
+    return *this;
+  }
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  ~H5Handle() { close(); }
+
+  hid_t get() const { return id_; }
+  // Closes now and returns the status, so that a failed file close (data not flushed) can be
+  // reported; a no-op returning 0 when nothing is held.
+  herr_t close() noexcept {
+    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
+    return id >= 0 ? close_(id) : 0;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer close_ = nullptr;
+};
+
+// Throws IoError "<file>: <what>" when status < 0.
+void check(herr_t status, const std::string& file, const std::string& what);
+// Wraps id, or throws IoError "<file>: <what>" when the call that produced it failed.
+H5Handle checked(hid_t id, H5Handle::Closer close, const std::string& file,
+                 const std::string& what);
+
+// Collective over comm. Opens an existing file with the MPI-IO driver (flags H5F_ACC_RDONLY or
+// H5F_ACC_RDWR). Throws IoError "<path>: no such file" or "<path>: cannot open as HDF5 file".
+H5Handle open_file(const std::string& path, unsigned flags, MPI_Comm comm);
+// Collective over comm. Creates path, truncating an existing file.
+H5Handle create_file(const std::string& path, MPI_Comm comm);
+// Closes a file handle (all objects in it must be closed), throwing IoError on failure.
+// Collective when the file was opened with the MPI-IO driver.
+void close_file(H5Handle& file, const std::string& path);
+
+// Property list for collective data transfer.
+H5Handle collective_transfer(const std::string& file);
+
+// Opens dataset `name` (an absolute path inside the file).
+H5Handle open_dataset(hid_t file_id, const std::string& file, const std::string& name);
+// Extent of a dataset.
+std::vector<hsize_t> extent(hid_t dset, const std::string& file, const std::string& name);
+
+// Root-rank values on every rank: HDF5 metadata (attributes, extents) must be written with
+// identical arguments by all ranks.
+void bcast_from_root(std::string& s, MPI_Comm comm);
+void bcast_from_root(std::vector<int>& v, MPI_Comm comm);
+
+// Attributes of obj (a file, group or dataset). Writes are collective under the MPI-IO driver.
+// Strings are variable-length UTF-8 scalars (h5py reads them as str).
+void write_attribute(hid_t obj, const std::string& file, const std::string& name,
+                     const std::string& value);
+void write_attribute(hid_t obj, const std::string& file, const std::string& name, int value);
+void write_attribute(hid_t obj, const std::string& file, const std::string& name,
+                     std::int64_t value);
+void write_attribute(hid_t obj, const std::string& file, const std::string& name,
+                     std::uint64_t value);
+void write_attribute(hid_t obj, const std::string& file, const std::string& name,
+                     const std::vector<int>& value);
+std::string read_string_attribute(hid_t obj, const std::string& file, const std::string& name);
+std::int64_t read_int64_attribute(hid_t obj, const std::string& file, const std::string& name);
+std::uint64_t read_uint64_attribute(hid_t obj, const std::string& file, const std::string& name);
+
+// Throws IoError unless the trailing extents of dataset `name` equal g.global_dims(); the
+// message gives both shapes.
+void check_lattice_shape(const std::vector<hsize_t>& stored, std::size_t lead, const Geometry& g,
+                         const std::string& file, const std::string& name);
+
+// Collective over g.comm(). Writes/reads this rank's block (pack_interior layout) as a hyperslab
+// of dset: the whole dataset when it has shape [L_0, ...], or entry `slot` of a dataset of shape
+// [n, L_0, ...]. The caller checks the shape.
+void write_block(hid_t dset, const std::string& file, const Geometry& g,
+                 const std::vector<double>& packed, std::optional<hsize_t> slot);
+std::vector<double> read_block(hid_t dset, const std::string& file, const Geometry& g,
+                               std::optional<hsize_t> slot);
+
+}  // namespace latdiff

@@ -1,0 +1,75 @@
+// The run's HDF5 output file (DESIGN.md §5): root attributes with the resolved deck and run
+// metadata, extendible 1-D series of observables and sampler statistics, and saved
+// configurations as /configurations/phi of shape [n, L_0, ..., L_{d-1}] in global row-major
+// order. The file is opened and closed by every call, so a killed run leaves it consistent
+// except for at most the call in progress. Functions without a Geometry use MPI_COMM_WORLD.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/hdf5_handle.hpp"
+#include "lattice/field.hpp"
+#include "lattice/geometry.hpp"
+
+namespace latdiff {
+
+struct RunMetadata {       // root attributes of the output file
+  std::string deck_text;   // full resolved deck (attribute "deck")
+  std::string version;     // git describe (attribute "version")
+  std::string start_time;  // ISO 8601 (attribute "start_time")
+  std::uint64_t seed = 0;  // attribute "seed"
+  int nranks = 0;          // attribute "nranks"
+  std::vector<int> procs;  // attribute "process_grid" (int array)
+  std::vector<int> dims;   // attribute "lattice_dims"
+};
+
+struct Records {                   // rows buffered in memory since the last write
+  std::vector<std::int64_t> step;  // /observables/step (update number of the measurement)
+  std::vector<double> mag, phi2, action_density;  // /observables/mag, /phi2, /action_density
+  std::vector<double> accept;   // /sampler/accept (one row per update, thermalization included)
+  std::vector<double> delta_h;  // /sampler/delta_h (HMC only; empty otherwise)
+  void clear();
+};
+
+struct RecordCounts {
+  std::int64_t observables = 0, sampler = 0, configurations = 0;
+  friend bool operator==(const RecordCounts&, const RecordCounts&) = default;
+};
+
+// Collective. Creates (or truncates) path; writes the root attributes (rank 0's values);
+// creates empty extendible chunked 1-D datasets /observables/{step,mag,phi2,action_density},
+// /sampler/accept, /sampler/delta_h (only if with_delta_h), /configurations/step, and
+// /configurations/phi of shape [0, L_0, ..., L_{d-1}] (meta.dims), extendible along the first
+// axis, chunked by one configuration (split along the leading lattice axes when very large).
+void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h);
+
+// Collective. Opens path read-write, appends all rows of r (rank 0's rows, written by rank 0),
+// closes. The four observables series must have equal length; delta_h must have as many rows
+// as accept when the file has /sampler/delta_h and be empty otherwise.
+void append_records(const std::string& path, const Records& r);
+
+// Collective over g.comm(). Appends phi's interior (global row-major, collective hyperslab
+// write) as the next /configurations/phi entry, and step to /configurations/step.
+void append_configuration(const std::string& path, const Geometry& g, const Field& phi,
+                          std::int64_t step);
+
+// Collective. Current row counts: /observables/step, /sampler/accept, /configurations/step.
+RecordCounts record_counts(const std::string& path);
+
+// Collective. Shrinks every dataset of each group to the given count (rows written after the
+// last checkpoint are discarded on resume). Throws IoError if the file has fewer rows.
+void truncate_output(const std::string& path, const RecordCounts& counts);
+
+// Collective over g.comm(). Reads configuration `index` (-1 = last) of /configurations/phi into
+// phi's interior (halo untouched; phi untouched on error). Throws IoError naming the file if it
+// is unreadable, has no configurations, index is out of range, or the stored lattice shape
+// differs from g.global_dims().
+void read_configuration(const std::string& path, std::int64_t index, const Geometry& g, Field& phi);
+
+// Collective. Whole 1-D dataset (e.g. "/observables/mag", "/sampler/accept") on every rank,
+// converted to double.
+std::vector<double> read_series(const std::string& path, const std::string& dataset);
+
+}  // namespace latdiff

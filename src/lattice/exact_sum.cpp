@@ -1,0 +1,100 @@
+#include "lattice/exact_sum.hpp"
+
+#include <bit>
+#include <cmath>
+
+namespace latdiff {
+
+void ExactSum::add(double x) {
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+  const int biased_exp = static_cast<int>((bits >> 52) & 0x7ff);
+  if (biased_exp == 0x7ff) {
+    special_ += x;
+    return;
+  }
+  std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
+  // x = mantissa * 2^(e - 1075) for normals (with the hidden bit), 2^-1074 units for subnormals.
+  int e = biased_exp;
+  if (biased_exp != 0)
+    mantissa |= std::uint64_t{1} << 52;
+  else
+    e = 1;
+  if (mantissa == 0) return;
+  const int pos = e - 1075 + kBias;  // bit position of the mantissa's lowest bit
+  const int k = pos / kLimbBits;
+  const int shift = pos % kLimbBits;
+  const unsigned __int128 wide = static_cast<unsigned __int128>(mantissa) << shift;
+  const std::int64_t sign = (bits >> 63) ? -1 : 1;
+  const std::uint64_t mask = 0xffffffffu;
+  limb_[k] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide) & mask);
+  limb_[k + 1] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide >> 32) & mask);
+  limb_[k + 2] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide >> 64) & mask);
+  if (++pending_ >= (1u << 30)) normalize();
+}
+
+void ExactSum::normalize() {
+  // Carry so that every limb but the top lies in [0, 2^32); arithmetic shift floors.
+  for (int k = 0; k + 1 < kLimbs; ++k) {
+    const std::int64_t carry = limb_[k] >> kLimbBits;
+    limb_[k] -= carry * (std::int64_t{1} << kLimbBits);
+    limb_[k + 1] += carry;
+  }
+  pending_ = 0;
+}
+
+ExactSum& ExactSum::operator+=(const ExactSum& other) {
+  ExactSum o = other;
+  o.normalize();
+  normalize();
+  for (int k = 0; k < kLimbs; ++k) limb_[k] += o.limb_[k];
+  pending_ = 1;
+  special_ += other.special_;
+  return *this;
+}
+
+ExactSum& ExactSum::operator-=(const ExactSum& other) {
+  ExactSum o = other;
+  o.normalize();
+  normalize();
+  for (int k = 0; k < kLimbs; ++k) limb_[k] -= o.limb_[k];
+  pending_ = 1;
+  special_ -= other.special_;
+  return *this;
+}
+
+double ExactSum::value() const {
+  if (special_ != 0.0 || std::isnan(special_)) return special_;
+  ExactSum n = *this;
+  n.normalize();
+  // Work with the magnitude so that all limbs are non-negative digits; the representation is
+  // canonical after normalisation, so the rounded result is deterministic.
+  const bool negative = n.limb_[kLimbs - 1] < 0;
+  if (negative) {
+    for (auto& l : n.limb_) l = -l;
+    n.normalize();
+  }
+  int top = kLimbs - 1;
+  while (top > 0 && n.limb_[top] == 0) --top;
+  // Digits summed from the most significant down: the first three decide the double.
+  double result = 0.0;
+  for (int k = top; k >= 0 && k >= top - 3; --k)
+    result += std::ldexp(static_cast<double>(n.limb_[k]), k * kLimbBits - kBias);
+  return negative ? -result : result;
+}
+
+void ExactSum::allreduce(MPI_Comm comm) {
+  normalize();
+  MPI_Allreduce(MPI_IN_PLACE, limb_.data(), kLimbs, MPI_INT64_T, MPI_SUM, comm);
+  double special = special_;
+  MPI_Allreduce(&special, &special_, 1, MPI_DOUBLE, MPI_SUM, comm);
+  pending_ = 1;
+}
+
+double global_sum(double local, MPI_Comm comm) {
+  ExactSum s;
+  s.add(local);
+  s.allreduce(comm);
+  return s.value();
+}
+
+}  // namespace latdiff

@@ -1,0 +1,45 @@
+// Exact (order-independent) summation of doubles.
+//
+// A long fixed-point accumulator covering the whole double range: every addition is exact,
+// so a global sum is bitwise the same whatever the order of terms and however the lattice is
+// split over ranks. This is what makes HMC accept/reject decisions and observables identical
+// on 1, 2 or 4 ranks (DESIGN.md §5).
+#pragma once
+
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+
+namespace latdiff {
+
+class ExactSum {
+ public:
+  void add(double x);
+  ExactSum& operator+=(double x) {
+    add(x);
+    return *this;
+  }
+  ExactSum& operator+=(const ExactSum& other);
+  ExactSum& operator-=(const ExactSum& other);
+  // The exact sum, rounded to the nearest double (NaN if any term was NaN, +-inf on overflow).
+  double value() const;
+  // Collective over comm: replaces this rank's partial sum by the sum over all ranks.
+  void allreduce(MPI_Comm comm);
+
+ private:
+  // Limb k holds a multiple of 2^(32k - kBias); 32-bit digits in 64-bit words leave headroom
+  // for 2^30 additions between carry normalisations.
+  static constexpr int kLimbBits = 32;
+  static constexpr int kBias = 1074 + 64;
+  static constexpr int kLimbs = (2 * 1024 + 1074 + 128) / kLimbBits + 2;
+  void normalize();
+  std::array<std::int64_t, kLimbs> limb_{};
+  std::uint32_t pending_ = 0;  // additions since the last normalisation
+  double special_ = 0.0;       // sum of non-finite terms (NaN/inf), kept separately
+};
+
+// Collective: exact global sum of per-rank values.
+double global_sum(double local, MPI_Comm comm);
+
+}  // namespace latdiff

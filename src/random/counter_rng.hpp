@@ -1,0 +1,57 @@
+// Counter-based random numbers (Random123 Philox4x64-10), keyed by the run seed and a stream
+// purpose; the counter is (site or slot, update number, draw index). There is no generator
+// state: the same (seed, purpose, counter) always gives the same numbers, on any rank and
+// after any restart, which makes chains independent of the domain decomposition.
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <Random123/boxmuller.hpp>
+#include <Random123/uniform.hpp>
+#include <array>
+#include <cstdint>
+
+namespace latdiff {
+
+// Purposes of independent streams. Values are part of the chain's definition: never reuse
+// or renumber them, only append.
+enum class Stream : std::uint64_t {
+  hot_start = 1,
+  metropolis = 2,
+  hmc_momentum = 3,
+  hmc_accept = 4,
+};
+
+class CounterRng {
+ public:
+  CounterRng(std::uint64_t seed, Stream purpose)
+      : key_{{seed, static_cast<std::uint64_t>(purpose)}} {}
+
+  // Four independent uniforms in (0, 1].
+  std::array<double, 4> uniform4(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0) const {
+    const auto r = bits(a, b, c);
+    return {r123::u01<double>(r[0]), r123::u01<double>(r[1]), r123::u01<double>(r[2]),
+            r123::u01<double>(r[3])};
+  }
+
+  // Four independent standard normal deviates.
+  std::array<double, 4> normal4(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0) const {
+    const auto r = bits(a, b, c);
+    const auto p = r123::boxmuller(r[0], r[1]);
+    const auto q = r123::boxmuller(r[2], r[3]);
+    return {p.x, p.y, q.x, q.y};
+  }
+
+  double uniform(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0) const {
+    return uniform4(a, b, c)[0];
+  }
+
+ private:
+  using Philox = r123::Philox4x64;
+  Philox::ctr_type bits(std::uint64_t a, std::uint64_t b, std::uint64_t c) const {
+    return Philox()(Philox::ctr_type{{a, b, c, 0}}, key_);
+  }
+  Philox::key_type key_;
+};
+
+}  // namespace latdiff

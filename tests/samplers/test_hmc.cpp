@@ -1,0 +1,88 @@
+// HMC checks of DESIGN.md §7 rung 4: reversibility, <exp(-dH)> = 1, dH step-size scaling.
+#include <gtest/gtest.h>
+
+#include "chain.hpp"
+#include "models/phi4.hpp"
+#include "random/counter_rng.hpp"
+#include "samplers/hmc.hpp"
+
+namespace latdiff {
+namespace {
+
+const ActionConfig kInteracting{ActionForm::hopping, 0.18, 0.9, 0, 0};
+
+void fill(const Geometry& g, Field& f, std::uint64_t seed) {
+  CounterRng rng(seed, Stream::hot_start);
+  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
+    f[p] = rng.normal4(static_cast<std::uint64_t>(gi), 0)[0];
+  });
+}
+
+TEST(Hmc, IntegratorIsReversible) {
+  Geometry g({6, 4, 4}, {}, MPI_COMM_WORLD);
+  Phi4Model model(g, kInteracting);
+  for (Integrator integrator : {Integrator::leapfrog, Integrator::omelyan}) {
+    Hmc hmc(model, g, {integrator, 1.0, 7}, 1);
+    Field phi = make_field(g), pi = make_field(g);
+    fill(g, phi, 1);
+    fill(g, pi, 2);
+    HaloExchange(g).exchange(phi);
+    const Field phi0 = phi, pi0 = pi;
+    hmc.integrate(phi, pi);
+    double moved = 0;
+    for_each_site(g, [&](std::size_t p, std::int64_t) { moved += std::abs(phi[p] - phi0[p]); });
+    EXPECT_GT(global_sum(moved, g.comm()), 1.0);
+    for (double& v : pi) v = -v;
+    hmc.integrate(phi, pi);
+    double err = 0;
+    for_each_site(g, [&](std::size_t p, std::int64_t) {
+      err = std::max({err, std::abs(phi[p] - phi0[p]), std::abs(pi[p] + pi0[p])});
+    });
+    MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPI_DOUBLE, MPI_MAX, g.comm());
+    EXPECT_LT(err, 1e-10);
+  }
+}
+
+// dH series of an equilibrium HMC chain.
+std::vector<double> delta_h_series(const Geometry& g, Integrator integrator, int steps, int n) {
+  Phi4Model model(g, kInteracting);
+  Hmc hmc(model, g, {integrator, 1.0, steps}, 7);
+  Field phi = make_field(g);
+  std::vector<double> dh;
+  for (int i = 0; i < 200 + n; ++i) {
+    const UpdateResult r = hmc.update(phi, static_cast<std::uint64_t>(i));
+    if (i >= 200) dh.push_back(r.delta_h);
+  }
+  return dh;
+}
+
+TEST(Hmc, ExpMinusDeltaHAveragesToOne) {
+  Geometry g({8, 8}, {}, MPI_COMM_WORLD);
+  // Coarse steps so that dH is far from zero and the identity is really tested.
+  for (auto [integrator, steps] : {std::pair{Integrator::leapfrog, 3}, {Integrator::omelyan, 2}}) {
+    std::vector<double> dh = delta_h_series(g, integrator, steps, 4000);
+    std::vector<double> w(dh.size());
+    for (std::size_t i = 0; i < dh.size(); ++i) w[i] = std::exp(-dh[i]);
+    const auto r = stats::gamma_method(w);
+    EXPECT_LT(std::abs(r.value - 1), 4 * r.error) << r.value << " +- " << r.error;
+    const auto mean_dh = stats::gamma_method(dh);
+    EXPECT_GT(mean_dh.value, 10 * mean_dh.error);
+  }
+}
+
+TEST(Hmc, LeapfrogEnergyViolationScalesAsStepSquared) {
+  // Second-order integrator: dH = O(eps^2) per trajectory, so sqrt<dH^2> drops by 4 when the
+  // step halves and <dH> = <dH^2>/2 + ... by 16.
+  Geometry g({8, 8}, {}, MPI_COMM_WORLD);
+  auto rms = [&](int steps) {
+    std::vector<double> dh = delta_h_series(g, Integrator::leapfrog, steps, 1500);
+    double s = 0;
+    for (double x : dh) s += x * x;
+    return std::sqrt(s / static_cast<double>(dh.size()));
+  };
+  const double coarse = rms(8), fine = rms(16);
+  EXPECT_NEAR(coarse / fine, 4.0, 0.4) << coarse << " " << fine;
+}
+
+}  // namespace
+}  // namespace latdiff
