@@ -137,4 +137,13 @@ std::int64_t Geometry::global_index(const std::vector<int>& global_x) const {
   return i;
 }
 
+std::vector<int> Geometry::global_coords(std::int64_t index) const {
+  std::vector<int> x(dim());
+  for (int mu = dim() - 1; mu >= 0; --mu) {
+    x[mu] = static_cast<int>(index % global_dims_[mu]);
+    index /= global_dims_[mu];
+  }
+  return x;
+}
+
 }  // namespace latdiff

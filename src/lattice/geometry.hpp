@@ -28,7 +28,7 @@ class Geometry {
   // Collective: all ranks of `comm` must call. `procs` empty chooses the grid automatically.
   // Throws GeometryError (on every rank alike) when the grid does not fit.
   Geometry(const std::vector<int>& global_dims, const std::vector<int>& procs, MPI_Comm comm);
-  ~Geometry();
+  ~Geometry();  // collective: frees the Cartesian communicator
   Geometry(const Geometry&) = delete;
   Geometry& operator=(const Geometry&) = delete;
 
@@ -59,8 +59,9 @@ class Geometry {
   std::int64_t row_global_start(std::size_t r) const { return row_global_start_[r]; }
   int row_length() const { return local_dims_.back(); }
 
-  // Global row-major index of global coordinates (wrapped periodically).
+  // Global row-major index of global coordinates (wrapped periodically), and the inverse.
   std::int64_t global_index(const std::vector<int>& global_x) const;
+  std::vector<int> global_coords(std::int64_t index) const;
 
  private:
   std::vector<int> global_dims_, local_dims_, procs_, coords_, offset_;

@@ -12,15 +12,10 @@ std::vector<std::vector<ColouredSite>> colour_sites(const Geometry& g) {
   // last site. Neighbours differ in one coordinate by 1 or 2, hence in the sum mod 3 (or 2).
   auto cycle_colour = [&](int mu, int x) { return (L[mu] % 2 == 1 && x == L[mu] - 1) ? 2 : x % 2; };
   std::vector<std::vector<ColouredSite>> out(colours);
-  std::vector<int> x(g.dim());
   for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    std::int64_t rest = gi;
+    const std::vector<int> x = g.global_coords(gi);
     int c = 0;
-    for (int mu = g.dim() - 1; mu >= 0; --mu) {
-      x[mu] = static_cast<int>(rest % L[mu]);
-      rest /= L[mu];
-      c += cycle_colour(mu, x[mu]);
-    }
+    for (int mu = 0; mu < g.dim(); ++mu) c += cycle_colour(mu, x[mu]);
     out[c % colours].push_back({p, gi});
   });
   return out;

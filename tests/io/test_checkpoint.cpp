@@ -1,65 +1,29 @@
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "io/checkpoint.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
+using testing::expect_error;
+using testing::world_rank;
 
-// A fresh directory per test, created by rank 0 and named alike on every rank.
-class Checkpoint : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (world_rank() == 0) {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "latdiff_checkpoint_XXXXXX").string();
-      if (mkdtemp(tmpl.data())) dir_ = tmpl;
-    }
-    bcast_from_root(dir_, MPI_COMM_WORLD);
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0) std::filesystem::remove_all(dir_);
-  }
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::string dir_;
-};
+// A fresh directory per test (TempDirTest).
+class Checkpoint : public testing::TempDirTest {};
 
 const std::vector<int> kDims{4, 6};
 
 // Every explicit two-dimensional process grid of this rank count that fits kDims, plus the
 // automatic one (empty).
 std::vector<std::vector<int>> grids() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  std::vector<std::vector<int>> out{{}};
-  for (int a = 1; a <= n; ++a)
-    if (n % a == 0 && kDims[0] % a == 0 && kDims[1] % (n / a) == 0) out.push_back({a, n / a});
+  auto out = testing::process_grids(kDims, testing::world_size());
+  out.insert(out.begin(), std::vector<int>{});
   return out;
-}
-
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-  }
 }
 
 double value_at(std::int64_t gi) {

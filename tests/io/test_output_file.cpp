@@ -1,75 +1,39 @@
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 
 #include "io/output_file.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
+using testing::expect_error;
+using testing::world_rank;
 
-// A fresh directory per test, created by rank 0 and named alike on every rank.
-class OutputFile : public ::testing::Test {
+// A fresh directory per test (TempDirTest), plus the run metadata the files are made with.
+class OutputFile : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    if (world_rank() == 0) {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "latdiff_output_XXXXXX").string();
-      if (mkdtemp(tmpl.data())) dir_ = tmpl;
-    }
-    bcast_from_root(dir_, MPI_COMM_WORLD);
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0) std::filesystem::remove_all(dir_);
-  }
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
-
   static RunMetadata meta(const std::vector<int>& dims) {
     RunMetadata m;
     m.deck_text = "[lattice]\ndims = 4 6\n";
     m.version = "v0.1-test";
     m.start_time = "2024-01-02T03:04:05Z";
     m.seed = 0xfedcba9876543210ULL;
-    MPI_Comm_size(MPI_COMM_WORLD, &m.nranks);
+    m.nranks = testing::world_size();
     m.procs = {m.nranks, 1};
     m.dims = dims;
     return m;
   }
-
-  std::string dir_;
 };
 
 // Every explicit two-dimensional process grid of this rank count that fits dims, plus the
 // automatic one (empty).
 std::vector<std::vector<int>> grids(const std::vector<int>& dims) {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  std::vector<std::vector<int>> out{{}};
-  for (int a = 1; a <= n; ++a)
-    if (n % a == 0 && dims[0] % a == 0 && dims[1] % (n / a) == 0) out.push_back({a, n / a});
+  auto out = testing::process_grids(dims, testing::world_size());
+  out.insert(out.begin(), std::vector<int>{});
   return out;
-}
-
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-  }
 }
 
 // The whole dataset, read serially (independent of the code under test).

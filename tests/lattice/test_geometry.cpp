@@ -4,15 +4,12 @@
 #include <set>
 
 #include "lattice/geometry.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
 
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+using testing::world_size;
 
 TEST(ProcessGrid, ProductIsRankCountAndDividesExtents) {
   for (const auto& dims : std::vector<std::vector<int>>{{8}, {8, 12}, {6, 4, 10}, {4, 4, 4, 8}}) {
@@ -55,6 +52,13 @@ TEST(Geometry, RowsCoverEveryGlobalSiteExactlyOnce) {
   MPI_Allreduce(MPI_IN_PLACE, seen.data(), static_cast<int>(seen.size()), MPI_INT, MPI_SUM,
                 g.comm());
   for (int s : seen) EXPECT_EQ(s, 1);
+}
+
+TEST(Geometry, GlobalCoordsInvertGlobalIndex) {
+  Geometry g({4, 4, 5}, {}, MPI_COMM_WORLD);
+  for (std::int64_t i = 0; i < g.global_volume(); ++i)
+    EXPECT_EQ(g.global_index(g.global_coords(i)), i);
+  EXPECT_EQ(g.global_coords(1 * 20 + 2 * 5 + 3), (std::vector<int>{1, 2, 3}));
 }
 
 TEST(Geometry, PaddedIndexMatchesStrides) {

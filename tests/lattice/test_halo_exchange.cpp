@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "lattice/halo_exchange.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
@@ -14,13 +15,8 @@ void check_halos(const std::vector<int>& dims, const std::vector<int>& procs) {
   HaloExchange halo(g);
   halo.exchange(f);
   const int d = g.dim();
-  std::vector<int> x(d);
   for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    std::int64_t rest = gi;
-    for (int mu = d - 1; mu >= 0; --mu) {
-      x[mu] = static_cast<int>(rest % dims[mu]);
-      rest /= dims[mu];
-    }
+    const std::vector<int> x = g.global_coords(gi);
     for (int mu = 0; mu < d; ++mu) {
       for (int dir : {+1, -1}) {
         std::vector<int> y = x;
@@ -40,13 +36,10 @@ TEST(HaloExchange, AutomaticGrids) {
 }
 
 TEST(HaloExchange, EveryGridOfTheRankCount) {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  for (int a = 1; a <= n; ++a) {
-    if (n % a != 0) continue;
-    check_halos({4, 8}, {a, n / a});
-    check_halos({8, 2, 4}, {a, 1, n / a});
-  }
+  const int n = testing::world_size();
+  for (const auto& procs : testing::process_grids({4, 8}, n)) check_halos({4, 8}, procs);
+  // Grids {a, 1, b}: the middle extent is never split.
+  for (const auto& procs : testing::process_grids({8, 1, 4}, n)) check_halos({8, 2, 4}, procs);
 }
 
 TEST(HaloExchange, StartFinishAllowsWorkInBetween) {

@@ -5,6 +5,7 @@
 #include "lattice/halo_exchange.hpp"
 #include "models/phi4.hpp"
 #include "random/counter_rng.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
@@ -24,17 +25,12 @@ double global_action(const Geometry& g, const Phi4Model& m, const Field& phi) {
 }
 
 // Direct transcription of the DESIGN.md formulas on the gathered global field (no halos).
-double reference_action(const std::vector<int>& L, const std::vector<double>& phi,
-                        const ActionConfig& a) {
-  const int d = static_cast<int>(L.size());
+double reference_action(const Geometry& g, const std::vector<double>& phi, const ActionConfig& a) {
+  const std::vector<int>& L = g.global_dims();
+  const int d = g.dim();
   double s = 0;
   for (std::size_t i = 0; i < phi.size(); ++i) {
-    std::vector<int> x(d);
-    std::size_t rest = i;
-    for (int mu = d - 1; mu >= 0; --mu) {
-      x[mu] = static_cast<int>(rest % L[mu]);
-      rest /= L[mu];
-    }
+    const std::vector<int> x = g.global_coords(static_cast<std::int64_t>(i));
     for (int mu = 0; mu < d; ++mu) {
       std::vector<int> y = x;
       y[mu] = (y[mu] + 1) % L[mu];
@@ -50,14 +46,6 @@ double reference_action(const std::vector<int>& L, const std::vector<double>& ph
   return s;
 }
 
-std::vector<double> gather(const Geometry& g, const Field& phi) {
-  std::vector<double> all(g.global_volume(), 0.0);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) { all[gi] = phi[p]; });
-  MPI_Allreduce(MPI_IN_PLACE, all.data(), static_cast<int>(all.size()), MPI_DOUBLE, MPI_SUM,
-                g.comm());
-  return all;
-}
-
 const ActionConfig kHopping{ActionForm::hopping, 0.22, 0.7, 0, 0};
 const ActionConfig kMass{ActionForm::mass, 0, 0, -0.8, 1.3};
 
@@ -68,7 +56,8 @@ TEST(Phi4, ActionMatchesDefinitionInBothForms) {
     fill_random(g, phi, 3);
     for (const auto& a : {kHopping, kMass}) {
       Phi4Model m(g, a);
-      EXPECT_NEAR(global_action(g, m, phi), reference_action(dims, gather(g, phi), a), 1e-11);
+      EXPECT_NEAR(global_action(g, m, phi), reference_action(g, testing::gather_global(g, phi), a),
+                  1e-11);
     }
   }
 }
@@ -97,7 +86,7 @@ TEST(Phi4, ForceIsMinusGradientByFiniteDifferences) {
     fill_random(g, phi, 9);
     Field force = make_field(g);
     m.force(phi, force);
-    const std::vector<double> f_all = gather(g, force);
+    const std::vector<double> f_all = testing::gather_global(g, force);
     const double h = 1e-5;
     for (std::int64_t site = 0; site < g.global_volume(); ++site) {
       auto shifted = [&](double delta) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <numbers>
 #include <vector>
@@ -27,8 +28,11 @@ void run_chain(Sampler& sampler, Field& phi, int thermalize, int n,
 
 // Asserts |estimate - exact| < n_sigma * error and that the error is below max_rel_error of
 // exact, so the test is sharp enough to see a wrong distribution.
+// The comparison is also printed, so test logs document the agreement.
 inline void expect_agrees(const stats::GammaResult& r, double exact, const char* what,
                           double n_sigma = 4.0, double max_rel_error = 0.05) {
+  std::printf("  %s: %.6g +- %.2g (tau_int %.3g) vs exact %.6g, %.2f sigma\n", what, r.value,
+              r.error, r.tau_int, exact, (r.value - exact) / r.error);
   EXPECT_LT(std::abs(r.value - exact), n_sigma * r.error)
       << what << ": " << r.value << " +- " << r.error << " (tau_int " << r.tau_int << ") vs exact "
       << exact;

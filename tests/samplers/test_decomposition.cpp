@@ -8,19 +8,12 @@
 #include "random/counter_rng.hpp"
 #include "samplers/hmc.hpp"
 #include "samplers/metropolis.hpp"
+#include "support/mpi_test_helpers.hpp"
 
 namespace latdiff {
 namespace {
 
 const ActionConfig kAction{ActionForm::hopping, 0.2, 0.8, 0, 0};
-
-std::vector<double> gather(const Geometry& g, const Field& phi) {
-  std::vector<double> all(g.global_volume(), 0.0);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) { all[gi] = phi[p]; });
-  MPI_Allreduce(MPI_IN_PLACE, all.data(), static_cast<int>(all.size()), MPI_DOUBLE, MPI_SUM,
-                g.comm());
-  return all;
-}
 
 struct ChainEnd {
   std::vector<double> phi;
@@ -50,7 +43,7 @@ ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Co
     Metropolis sampler(model, g, {1.0, 2}, 42);
     for (int i = 0; i < n; ++i) record(sampler.update(phi, i));
   }
-  end.phi = gather(g, phi);
+  end.phi = testing::gather_global(g, phi);
   return end;
 }
 
@@ -59,27 +52,12 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 void check(const std::vector<int>& dims, bool hmc) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const int rank = testing::world_rank(), size = testing::world_size();
   const int n = hmc ? 10 : 10;
   ChainEnd serial;
   if (rank == 0) serial = run(dims, {}, MPI_COMM_SELF, hmc, n);
   // Every process grid of `size` ranks that fits.
-  std::vector<std::vector<int>> grids;
-  std::vector<int> grid(dims.size(), 1);
-  std::function<void(std::size_t, int)> enumerate = [&](std::size_t mu, int remaining) {
-    if (mu == dims.size()) {
-      if (remaining == 1) grids.push_back(grid);
-      return;
-    }
-    for (int p = 1; p <= remaining; ++p) {
-      if (remaining % p || dims[mu] % p) continue;
-      grid[mu] = p;
-      enumerate(mu + 1, remaining / p);
-    }
-  };
-  enumerate(0, size);
+  const std::vector<std::vector<int>> grids = testing::process_grids(dims, size);
   ASSERT_FALSE(grids.empty());
   for (const auto& procs : grids) {
     ChainEnd parallel = run(dims, procs, MPI_COMM_WORLD, hmc, n);

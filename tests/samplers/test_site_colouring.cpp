@@ -18,12 +18,7 @@ void check_proper(const std::vector<int>& dims, std::size_t expected_colours) {
   const int d = g.dim();
   for (std::int64_t i = 0; i < g.global_volume(); ++i) {
     ASSERT_GE(colour_of[i], 1);
-    std::vector<int> x(d);
-    std::int64_t rest = i;
-    for (int mu = d - 1; mu >= 0; --mu) {
-      x[mu] = static_cast<int>(rest % dims[mu]);
-      rest /= dims[mu];
-    }
+    const std::vector<int> x = g.global_coords(i);
     for (int mu = 0; mu < d; ++mu) {
       std::vector<int> y = x;
       y[mu] += 1;
