@@ -38,14 +38,14 @@ bool may_differ_on_resume(const std::string& key) {
 }
 
 void check_resumable(const std::string& checkpoint_deck, const std::string& current_deck,
-                     const std::string& checkpoint_path) {
+                     const std::string& checkpoint_path, const std::string& what) {
   const auto before = deck_entries(checkpoint_deck), now = deck_entries(current_deck);
   for (const auto& [key, value] : now) {
     if (may_differ_on_resume(key)) continue;
     const auto it = before.find(key);
     const std::string old = it == before.end() ? "(absent)" : it->second;
     if (old != value)
-      throw ResumeError(key + ": checkpoint '" + checkpoint_path + "' was written with '" + old +
+      throw ResumeError(key + ": " + what + " '" + checkpoint_path + "' was written with '" + old +
                         "' but the deck now says '" + value +
                         "'; restore the value, or start afresh with --run.resume=never");
   }

@@ -15,8 +15,9 @@ struct ResumeError : std::runtime_error {
 // (to extend a chain), the process grid (chains do not depend on it) and checkpoint cadence.
 bool may_differ_on_resume(const std::string& key);
 
-// Throws ResumeError naming the first differing key, with both values and the checkpoint path.
+// Throws ResumeError naming the first differing key, with both values and the path of the
+// file (`what`: "checkpoint", or "output file" for the deck stored in the output file).
 void check_resumable(const std::string& checkpoint_deck, const std::string& current_deck,
-                     const std::string& checkpoint_path);
+                     const std::string& checkpoint_path, const std::string& what = "checkpoint");
 
 }  // namespace latdiff

@@ -46,7 +46,11 @@ void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
       phi[p] = 2 * rng.uniform(static_cast<std::uint64_t>(gi), 0) - 1;
     });
   } else {
-    read_configuration(start, cfg.run.start_index, g, phi);
+    try {
+      read_configuration(start, cfg.run.start_index, g, phi);
+    } catch (const IoError& e) {
+      throw IoError(std::string("run.start: ") + e.what());
+    }
   }
   HaloExchange(g).exchange(phi);
 }
@@ -98,6 +102,9 @@ class Chain {
       if (!file_exists(cfg_.output.file, g_.comm()))
         throw ResumeError("output.file: '" + cfg_.output.file + "' is missing but checkpoint '" +
                           ckpt + "' continues it; start afresh with --run.resume=never");
+      // The output file must be this chain's, not one written since by another deck.
+      check_resumable(read_output_deck(cfg_.output.file), cfg_.resolved_text, cfg_.output.file,
+                      "output file");
       truncate_output(cfg_.output.file, state_.counts);
       HaloExchange(g_).exchange(phi_);
       resumed_ = true;

@@ -278,4 +278,11 @@ std::vector<double> read_series(const std::string& path, const std::string& data
   return values;
 }
 
+std::string read_output_deck(const std::string& path) {
+  H5Handle file = open_file(path, H5F_ACC_RDONLY, MPI_COMM_WORLD);
+  std::string deck = read_string_attribute(file.get(), path, "deck");
+  close_file(file, path);
+  return deck;
+}
+
 }  // namespace latdiff

@@ -68,6 +68,9 @@ void truncate_output(const std::string& path, const RecordCounts& counts);
 // differs from g.global_dims().
 void read_configuration(const std::string& path, std::int64_t index, const Geometry& g, Field& phi);
 
+// Collective. The resolved deck stored in the root attribute "deck".
+std::string read_output_deck(const std::string& path);
+
 // Collective. Whole 1-D dataset (e.g. "/observables/mag", "/sampler/accept") on every rank,
 // converted to double.
 std::vector<double> read_series(const std::string& path, const std::string& dataset);
