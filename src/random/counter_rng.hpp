@@ -20,6 +20,9 @@ enum class Stream : std::uint64_t {
   metropolis = 2,
   hmc_momentum = 3,
   hmc_accept = 4,
+  langevin_noise = 5,
+  mala_noise = 6,
+  mala_accept = 7,
 };
 
 class CounterRng {

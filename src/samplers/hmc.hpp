@@ -4,7 +4,6 @@
 // decomposition takes the same decision.
 #pragma once
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -12,6 +11,7 @@
 #include "lattice/halo_exchange.hpp"
 #include "models/model.hpp"
 #include "random/counter_rng.hpp"
+#include "samplers/gaussian_noise.hpp"
 #include "samplers/update_result.hpp"
 
 namespace latdiff {
@@ -41,7 +41,7 @@ class Hmc {
 
   // Collective. One trajectory; halos of phi must be current on entry and are on exit.
   UpdateResult update(Field& phi, std::uint64_t update_index) {
-    draw_momenta(update_index);
+    fill_normals(g_, momentum_rng_, update_index, pi_);
     saved_ = phi;
     const ExactSum h_old = hamiltonian(phi, pi_);
     integrate(phi, pi_);
@@ -86,21 +86,6 @@ class Hmc {
   }
 
  private:
-  // pi at global site gi is normal number gi % 4 of the Philox draw for gi / 4: one draw
-  // serves four consecutive sites, on whichever ranks they live.
-  void draw_momenta(std::uint64_t update_index) {
-    std::uint64_t block = ~std::uint64_t{0};
-    std::array<double, 4> normals{};
-    for_each_site(g_, [&](std::size_t p, std::int64_t gi) {
-      const auto site = static_cast<std::uint64_t>(gi);
-      if (site / 4 != block) {
-        block = site / 4;
-        normals = momentum_rng_.normal4(block, update_index);
-      }
-      pi_[p] = normals[site % 4];
-    });
-  }
-
   void kick(const Field& phi, Field& pi, double dt) {
     model_.force(phi, force_);
     const int n = g_.row_length();

@@ -7,6 +7,8 @@
 #include "models/phi4.hpp"
 #include "random/counter_rng.hpp"
 #include "samplers/hmc.hpp"
+#include "samplers/langevin.hpp"
+#include "samplers/mala.hpp"
 #include "samplers/metropolis.hpp"
 #include "support/mpi_test_helpers.hpp"
 
@@ -15,13 +17,15 @@ namespace {
 
 const ActionConfig kAction{ActionForm::hopping, 0.2, 0.8, 0, 0};
 
+enum class Kind { metropolis, hmc, langevin_euler, langevin_lm, mala };
+
 struct ChainEnd {
   std::vector<double> phi;
   std::vector<double> acceptance, delta_h;
 };
 
 // Collective over comm: runs n updates from a hot start.
-ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Comm comm, bool hmc,
+ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Comm comm, Kind kind,
              int n) {
   Geometry g(dims, procs, comm);
   Phi4Model model(g, kAction);
@@ -36,12 +40,26 @@ ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Co
     end.acceptance.push_back(r.acceptance);
     end.delta_h.push_back(r.delta_h);
   };
-  if (hmc) {
-    Hmc sampler(model, g, {Integrator::omelyan, 1.0, 5}, 42);
+  auto run_with = [&](auto&& sampler) {
     for (int i = 0; i < n; ++i) record(sampler.update(phi, i));
-  } else {
-    Metropolis sampler(model, g, {1.0, 2}, 42);
-    for (int i = 0; i < n; ++i) record(sampler.update(phi, i));
+  };
+  switch (kind) {
+    case Kind::metropolis:
+      run_with(Metropolis(model, g, {1.0, 2}, 42));
+      break;
+    case Kind::hmc:
+      run_with(Hmc(model, g, {Integrator::omelyan, 1.0, 5}, 42));
+      break;
+    case Kind::langevin_euler:
+      run_with(Langevin(model, g, {LangevinScheme::euler, 0.05}, 42));
+      break;
+    case Kind::langevin_lm:
+      run_with(Langevin(model, g, {LangevinScheme::leimkuhler_matthews, 0.05}, 42));
+      break;
+    case Kind::mala:
+      // Step with acceptance well inside (0, 1), so both branches occur in a short chain.
+      run_with(Mala(model, g, {0.05}, 42));
+      break;
   }
   end.phi = testing::gather_global(g, phi);
   return end;
@@ -51,22 +69,21 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
-void check(const std::vector<int>& dims, bool hmc) {
+void check(const std::vector<int>& dims, Kind kind) {
   const int rank = testing::world_rank(), size = testing::world_size();
-  const int n = hmc ? 10 : 10;
+  const int n = kind == Kind::mala ? 20 : 10;
   ChainEnd serial;
-  if (rank == 0) serial = run(dims, {}, MPI_COMM_SELF, hmc, n);
+  if (rank == 0) serial = run(dims, {}, MPI_COMM_SELF, kind, n);
   // Every process grid of `size` ranks that fits.
   const std::vector<std::vector<int>> grids = testing::process_grids(dims, size);
   ASSERT_FALSE(grids.empty());
   for (const auto& procs : grids) {
-    ChainEnd parallel = run(dims, procs, MPI_COMM_WORLD, hmc, n);
+    ChainEnd parallel = run(dims, procs, MPI_COMM_WORLD, kind, n);
     if (rank != 0) continue;
     EXPECT_TRUE(bitwise_equal(parallel.phi, serial.phi)) << "grid starting " << procs[0];
     EXPECT_TRUE(bitwise_equal(parallel.acceptance, serial.acceptance));
-    if (hmc) {
-      EXPECT_TRUE(bitwise_equal(parallel.delta_h, serial.delta_h));
-    }
+    // The same NaN bits for samplers without a global accept step.
+    EXPECT_TRUE(bitwise_equal(parallel.delta_h, serial.delta_h));
   }
   if (rank == 0) {
     // The chain really moved and, for HMC, both accepts and rejects occurred in 10 steps or
@@ -74,20 +91,39 @@ void check(const std::vector<int>& dims, bool hmc) {
     double acc = 0;
     for (double a : serial.acceptance) acc += a;
     EXPECT_GT(acc, 0);
+    // MALA's chain must contain rejections too, or the accept decision is not compared.
+    if (kind == Kind::mala) {
+      EXPECT_LT(acc, n);
+    }
   }
 }
 
 TEST(Decomposition, MetropolisIsBitwiseIdentical2D) {
-  check({8, 12}, false);
+  check({8, 12}, Kind::metropolis);
 }
 TEST(Decomposition, MetropolisIsBitwiseIdenticalOddExtents3D) {
-  check({4, 5, 4}, false);
+  check({4, 5, 4}, Kind::metropolis);
 }
 TEST(Decomposition, HmcIsBitwiseIdentical2D) {
-  check({8, 12}, true);
+  check({8, 12}, Kind::hmc);
 }
 TEST(Decomposition, HmcIsBitwiseIdentical4D) {
-  check({4, 4, 2, 4}, true);
+  check({4, 4, 2, 4}, Kind::hmc);
+}
+TEST(Decomposition, LangevinEulerIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::langevin_euler);
+}
+TEST(Decomposition, LangevinLeimkuhlerMatthewsIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::langevin_lm);
+}
+TEST(Decomposition, LangevinLeimkuhlerMatthewsIsBitwiseIdenticalOddExtents3D) {
+  check({4, 5, 4}, Kind::langevin_lm);
+}
+TEST(Decomposition, MalaIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::mala);
+}
+TEST(Decomposition, MalaIsBitwiseIdentical4D) {
+  check({4, 4, 2, 4}, Kind::mala);
 }
 
 }  // namespace

@@ -16,19 +16,8 @@ using testing::site_average;
 
 constexpr double kLambda = 1.5;
 
-// <phi^k> for the one-site weight, composite Simpson on [-6, 6] (weight < 1e-300 outside).
 double one_site_moment(int k) {
-  const int n = 20000;
-  const double a = -6, h = 12.0 / n;
-  double num = 0, den = 0;
-  for (int i = 0; i <= n; ++i) {
-    const double x = a + i * h;
-    const double w = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
-    const double weight = w * std::exp(-x * x - kLambda * (x * x - 1) * (x * x - 1));
-    num += weight * std::pow(x, k);
-    den += weight;
-  }
-  return num / den;
+  return testing::one_site_moment(k, kLambda);
 }
 
 template <class Sampler>

@@ -1,0 +1,95 @@
+// Unadjusted Langevin dynamics (stochastic quantization), d phi = F dtau + sqrt(2) dW with
+// F = -dS/dphi (DESIGN.md §3). No accept/reject step, so the chain samples exp(-S) only up
+// to a step-size bias:
+//   euler:               phi_{n+1} = phi_n + eps F(phi_n) + sqrt(2 eps) eta_n,  bias O(eps);
+//   leimkuhler_matthews: phi_{n+1} = phi_n + eps F(phi_n) + sqrt(eps/2) (eta_n + eta_{n+1}),
+//                        bias O(eps^2) for configurational averages, none for a linear force
+//                        (B. Leimkuhler, C. Matthews, AMRX 2013 (1) 34).
+// eta_n at a site is the counter-based normal for (site, n), so the non-Markovian scheme keeps
+// no noise state: the chain is a function of (seed, phi_0, update indices) alone, continues
+// identically after a restart and does not depend on the decomposition.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+#include "lattice/halo_exchange.hpp"
+#include "models/model.hpp"
+#include "random/counter_rng.hpp"
+#include "samplers/gaussian_noise.hpp"
+#include "samplers/update_result.hpp"
+
+namespace latdiff {
+
+enum class LangevinScheme { euler, leimkuhler_matthews };
+
+struct LangevinParams {
+  LangevinScheme scheme = LangevinScheme::euler;
+  double step = 0.01;  // eps, Langevin time per update
+};
+
+template <LatticeModel Model>
+class Langevin {
+ public:
+  Langevin(const Model& model, const Geometry& g, LangevinParams params, std::uint64_t seed)
+      : model_(model),
+        g_(g),
+        halo_(g),
+        params_(params),
+        noise_rng_(seed, Stream::langevin_noise),
+        force_(make_field(g)),
+        eta_(make_field(g)),
+        eta_next_(make_field(g)) {}
+
+  // Collective. One Langevin step with noise index n = update_index; halos of phi must be
+  // current on entry and are on exit. Always accepted; delta_h is undefined (NaN).
+  UpdateResult update(Field& phi, std::uint64_t update_index) {
+    model_.force(phi, force_);
+    const double eps = params_.step;
+    const int n = g_.row_length();
+    if (params_.scheme == LangevinScheme::euler) {
+      fill_normals(g_, noise_rng_, update_index, eta_);
+      const double c = std::sqrt(2 * eps);
+      for (std::size_t r = 0; r < g_.row_count(); ++r) {
+        double* __restrict x = phi.data() + g_.row_start(r);
+        const double* __restrict f = force_.data() + g_.row_start(r);
+        const double* __restrict z = eta_.data() + g_.row_start(r);
+        for (int j = 0; j < n; ++j) x[j] += eps * f[j] + c * z[j];
+      }
+    } else {
+      // eta_{n+1} drawn for the previous update is reused when updates are consecutive: half
+      // the draws, same numbers.
+      if (has_next_ && next_index_ == update_index)
+        std::swap(eta_, eta_next_);
+      else
+        fill_normals(g_, noise_rng_, update_index, eta_);
+      fill_normals(g_, noise_rng_, update_index + 1, eta_next_);
+      has_next_ = true;
+      next_index_ = update_index + 1;
+      const double c = std::sqrt(0.5 * eps);
+      for (std::size_t r = 0; r < g_.row_count(); ++r) {
+        double* __restrict x = phi.data() + g_.row_start(r);
+        const double* __restrict f = force_.data() + g_.row_start(r);
+        const double* __restrict z0 = eta_.data() + g_.row_start(r);
+        const double* __restrict z1 = eta_next_.data() + g_.row_start(r);
+        for (int j = 0; j < n; ++j) x[j] += eps * f[j] + c * (z0[j] + z1[j]);
+      }
+    }
+    halo_.exchange(phi);
+    return {1.0};
+  }
+
+ private:
+  const Model& model_;
+  const Geometry& g_;
+  HaloExchange halo_;
+  LangevinParams params_;
+  CounterRng noise_rng_;
+  Field force_, eta_, eta_next_;
+  // eta_next_ holds the noise of update index next_index_ (a cache, not chain state).
+  bool has_next_ = false;
+  std::uint64_t next_index_ = 0;
+};
+
+}  // namespace latdiff
