@@ -17,6 +17,8 @@
 #include "observables/measurement.hpp"
 #include "random/counter_rng.hpp"
 #include "samplers/hmc.hpp"
+#include "samplers/langevin.hpp"
+#include "samplers/mala.hpp"
 #include "samplers/metropolis.hpp"
 #include "version.hpp"
 
@@ -24,15 +26,30 @@ namespace latdiff {
 
 namespace {
 
-using Sampler = std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>>;
+using Sampler =
+    std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>, Mala<Phi4Model>>;
 
 Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g) {
   const SamplerConfig& s = cfg.sampler;
-  if (s.type == SamplerType::metropolis)
-    return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits},
-                   cfg.run.seed);
-  return Sampler(std::in_place_index<1>, model, g,
-                 HmcParams{s.integrator, s.trajectory_length, s.md_steps}, cfg.run.seed);
+  const std::uint64_t seed = cfg.run.seed;
+  switch (s.type) {
+    case SamplerType::metropolis:
+      return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits}, seed);
+    case SamplerType::hmc:
+      return Sampler(std::in_place_index<1>, model, g,
+                     HmcParams{s.integrator, s.trajectory_length, s.md_steps}, seed);
+    case SamplerType::langevin:
+      return Sampler(std::in_place_index<2>, model, g,
+                     LangevinParams{s.langevin_scheme, s.langevin_step}, seed);
+    case SamplerType::mala:
+      return Sampler(std::in_place_index<3>, model, g, MalaParams{s.langevin_step}, seed);
+  }
+  throw std::logic_error("make_sampler: unhandled sampler type");
+}
+
+// Samplers with an accept/reject step report -log of their Metropolis ratio (/sampler/delta_h).
+bool records_delta_h(const Config& cfg) {
+  return cfg.sampler.type == SamplerType::hmc || cfg.sampler.type == SamplerType::mala;
 }
 
 // Collective. The configuration a fresh chain starts from.
@@ -115,7 +132,7 @@ class Chain {
     create_output(cfg_.output.file,
                   RunMetadata{cfg_.resolved_text, kLatdiffVersion, now_iso8601(), cfg_.run.seed,
                               g_.size(), g_.procs(), g_.global_dims()},
-                  cfg_.sampler.type == SamplerType::hmc);
+                  records_delta_h(cfg_));
   }
 
   // Collective. Runs the remaining updates; returns false if stopped by a signal.
@@ -129,7 +146,7 @@ class Chain {
           [&](auto& s) { return s.update(phi_, static_cast<std::uint64_t>(k)); }, sampler_);
       state_.updates_done = k + 1;
       pending_.accept.push_back(r.acceptance);
-      if (cfg_.sampler.type == SamplerType::hmc) pending_.delta_h.push_back(r.delta_h);
+      if (records_delta_h(cfg_)) pending_.delta_h.push_back(r.delta_h);
       after_update();
       if (stop_requested(g_.comm())) {
         completed = state_.updates_done == total_updates();
@@ -147,7 +164,7 @@ class Chain {
     SummaryInput in;
     in.mag = read_series(cfg_.output.file, "/observables/mag");
     in.accept = tail_from(read_series(cfg_.output.file, "/sampler/accept"), cfg_.run.thermalize);
-    if (cfg_.sampler.type == SamplerType::hmc)
+    if (records_delta_h(cfg_))
       in.delta_h =
           tail_from(read_series(cfg_.output.file, "/sampler/delta_h"), cfg_.run.thermalize);
     in.volume = static_cast<double>(g_.global_volume());

@@ -9,8 +9,9 @@
 namespace latdiff {
 
 enum class ActionForm { hopping, mass };
-enum class SamplerType { metropolis, hmc };
+enum class SamplerType { metropolis, hmc, langevin, mala };
 enum class Integrator { leapfrog, omelyan };
+enum class LangevinScheme { euler, leimkuhler_matthews };
 enum class ResumeMode { automatic, never };
 
 struct LatticeConfig {
@@ -35,8 +36,10 @@ struct SamplerConfig {
   double step = 1.0;  // metropolis: proposal phi' = phi + step * U(-1, 1)
   int hits = 1;       // metropolis: hits per site per sweep
   Integrator integrator = Integrator::omelyan;
-  double trajectory_length = 1.0;  // hmc: tau
-  int md_steps = 10;               // hmc: integration steps per trajectory
+  double trajectory_length = 1.0;                          // hmc: tau
+  int md_steps = 10;                                       // hmc: integration steps per trajectory
+  double langevin_step = 0.01;                             // langevin, mala: Langevin time step eps
+  LangevinScheme langevin_scheme = LangevinScheme::euler;  // langevin only
 
   friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
 };

@@ -236,9 +236,13 @@ std::vector<Key> deck_keys() {
           "Quartic coupling (mass form)."),
       choice_key(
           "sampler", "type", [](auto& c) -> auto& { return c.sampler.type; },
-          {{SamplerType::metropolis, "metropolis"}, {SamplerType::hmc, "hmc"}},
+          {{SamplerType::metropolis, "metropolis"},
+           {SamplerType::hmc, "hmc"},
+           {SamplerType::langevin, "langevin"},
+           {SamplerType::mala, "mala"}},
           "metropolis: checkerboard local Metropolis sweeps; hmc: hybrid Monte Carlo "
-          "trajectories."),
+          "trajectories; langevin: unadjusted Langevin steps (stochastic quantization, "
+          "O(eps) or O(eps^2) step-size bias); mala: Metropolis-adjusted Langevin (exact)."),
       number_key(
           "sampler", "step", [](auto& c) -> auto& { return c.sampler.step; }, positive,
           "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
@@ -257,6 +261,18 @@ std::vector<Key> deck_keys() {
       number_key(
           "sampler", "md_steps", [](auto& c) -> auto& { return c.sampler.md_steps; }, at_least_one,
           "HMC integration steps per trajectory (step size tau/md_steps)."),
+      number_key(
+          "sampler", "langevin_step", [](auto& c) -> auto& { return c.sampler.langevin_step; },
+          positive,
+          "Langevin time step eps of langevin and mala: phi' = phi - eps dS/dphi + "
+          "sqrt(2 eps) eta. Stable only for eps (4d + m2) < 2 (mass form)."),
+      choice_key(
+          "sampler", "langevin_scheme", [](auto& c) -> auto& { return c.sampler.langevin_scheme; },
+          {{LangevinScheme::euler, "euler"},
+           {LangevinScheme::leimkuhler_matthews, "leimkuhler_matthews"}},
+          "Unadjusted Langevin scheme: euler (Euler-Maruyama, bias O(eps)) or "
+          "leimkuhler_matthews (noise (eta_n + eta_{n+1}) sqrt(eps/2), bias O(eps^2), exact "
+          "variance for a free field)."),
       number_key(
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "

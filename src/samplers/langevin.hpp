@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "io/config.hpp"
 #include "lattice/halo_exchange.hpp"
 #include "models/model.hpp"
 #include "random/counter_rng.hpp"
@@ -21,8 +22,6 @@
 #include "samplers/update_result.hpp"
 
 namespace latdiff {
-
-enum class LangevinScheme { euler, leimkuhler_matthews };
 
 struct LangevinParams {
   LangevinScheme scheme = LangevinScheme::euler;

@@ -23,6 +23,12 @@ CASES = [
      {"type": "hmc", "integrator": "leapfrog", "md_steps": 5, "trajectory_length": 1.0},
      {"form": "hopping", "kappa": 0.18, "lambda": 1.1}, "4 4 8",
      [(1, ""), (2, ""), (4, "1 2 2"), (4, "2 1 2")]),
+    ("langevin-lm-8x12",
+     {"type": "langevin", "langevin_scheme": "leimkuhler_matthews", "langevin_step": 0.05},
+     {"form": "mass", "m2": 0.5, "g": 0.3}, "8 12", [(1, ""), (2, ""), (4, "2 2")]),
+    ("mala-4x4x8", {"type": "mala", "langevin_step": 0.05},
+     {"form": "hopping", "kappa": 0.15, "lambda": 1.0}, "4 4 8",
+     [(1, ""), (2, ""), (4, "1 2 2")]),
     # Odd local extents (3 x 5): the checkerboard must follow global, not local, parity.
     ("metropolis-6x10-odd-local", {"type": "metropolis", "step": 1.1, "hits": 1},
      {"form": "hopping", "kappa": 0.25, "lambda": 0.8}, "6 10",
@@ -70,9 +76,12 @@ def test_same_chain_on_every_decomposition(latdiff, name, sampler, action, dims,
     ref_name, ref, (ref_phi, ref_attrs) = outputs[0]
     assert ref["configurations/phi"].shape[0] == 3
     assert ref["observables/mag"].shape == (6,)
-    assert ("sampler/delta_h" in ref) == (sampler["type"] == "hmc")
-    # Both accepted and rejected updates, so that both paths are compared.
-    assert 0 < ref["sampler/accept"].mean() < 1
+    assert ("sampler/delta_h" in ref) == (sampler["type"] in ("hmc", "mala"))
+    if sampler["type"] == "langevin":
+        assert np.all(ref["sampler/accept"] == 1)
+    else:
+        # Both accepted and rejected updates, so that both paths are compared.
+        assert 0 < ref["sampler/accept"].mean() < 1
     grids = {tuple(np.atleast_1d(d["attrs"]["process_grid"])) for _, d, _ in outputs}
     assert len(grids) == len(runs), "the runs did not use distinct process grids"
     for other_name, data, (phi, attrs) in outputs[1:]:

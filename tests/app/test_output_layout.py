@@ -16,11 +16,13 @@ from conftest import assert_same_chain, deck_attr, read_output
 # Sampler settings with both accepted and rejected updates.
 METROPOLIS = {"type": "metropolis", "step": 1.2, "hits": 2}
 HMC = {"type": "hmc", "md_steps": 3, "trajectory_length": 1.5}
+MALA = {"type": "mala", "langevin_step": 0.04}
 
 LAYOUTS = [
     # ranks, dims, procs, sampler, action
     (1, (8, 12), "", METROPOLIS, {"form": "hopping", "kappa": 0.21, "lambda": 0.7}),
     (2, (8, 12), "2 1", HMC, {"form": "mass", "m2": -0.5, "g": 1.3}),
+    (2, (6, 8), "", MALA, {"form": "mass", "m2": 0.4, "g": 0.8}),
     (4, (4, 6, 8), "2 2 1", METROPOLIS, {"form": "mass", "m2": 0.3, "g": 0.4}),
     (4, (6, 4, 8), "1 2 2", {**HMC, "md_steps": 4, "trajectory_length": 1.0},
      {"form": "hopping", "kappa": 0.15, "lambda": 1.1}),
@@ -97,12 +99,12 @@ def test_output_layout(latdiff, ranks, dims, procs, sampler, action):
         assert accept.dtype == np.float64 and accept.shape == (THERMALIZE + UPDATES,)
         assert np.all((accept >= 0) & (accept <= 1))
         assert 0 < accept.mean() < 1
-        if sampler["type"] == "hmc":
+        if sampler["type"] in ("hmc", "mala"):
             dh = f["sampler/delta_h"][()]
             assert dh.dtype == np.float64 and dh.shape == (THERMALIZE + UPDATES,)
             assert np.all(np.isfinite(dh)) and np.any(dh != 0)
         else:
-            assert "sampler/delta_h" not in f, "delta_h written for metropolis"
+            assert "sampler/delta_h" not in f, "delta_h written without an accept step"
 
         phi = f["configurations/phi"]
         assert phi.dtype == np.float64

@@ -40,6 +40,8 @@ TEST(Deck, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.sampler.integrator, Integrator::omelyan);
   EXPECT_EQ(c.sampler.trajectory_length, 1.0);
   EXPECT_EQ(c.sampler.md_steps, 10);
+  EXPECT_EQ(c.sampler.langevin_step, 0.01);
+  EXPECT_EQ(c.sampler.langevin_scheme, LangevinScheme::euler);
   EXPECT_EQ(c.run.seed, 1u);
   EXPECT_EQ(c.run.thermalize, 0);
   EXPECT_EQ(c.run.updates, 1000);
@@ -167,6 +169,8 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--sampler.trajectory_length=-1"}, "sampler.trajectory_length"},
       {kMinimal, {"--sampler.hits=0"}, "sampler.hits", ">= 1"},
       {kMinimal, {"--sampler.md_steps=0"}, "sampler.md_steps"},
+      {kMinimal, {"--sampler.langevin_step=0"}, "sampler.langevin_step", "> 0"},
+      {kMinimal, {"--sampler.langevin_scheme=heun"}, "sampler.langevin_scheme", "euler"},
       {kMinimal, {"--run.thermalize=-1"}, "run.thermalize"},
       {kMinimal, {"--run.updates=-5"}, "run.updates"},
       {kMinimal, {"--run.measure_every=0"}, "run.measure_every"},
@@ -266,7 +270,7 @@ TEST(Deck, HelpShowsEveryKeyWithItsDefault) {
     if (line.starts_with("checkpoint =")) expected = "  checkpoint = ";  // empty by default
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
-  EXPECT_EQ(keys, 24);
+  EXPECT_EQ(keys, 26);
 }
 
 }  // namespace
