@@ -1,6 +1,8 @@
 // HMC checks of DESIGN.md §7 rung 4: reversibility, <exp(-dH)> = 1, dH step-size scaling.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "chain.hpp"
 #include "models/phi4.hpp"
 #include "random/counter_rng.hpp"
@@ -40,6 +42,7 @@ TEST(Hmc, IntegratorIsReversible) {
     });
     MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPI_DOUBLE, MPI_MAX, g.comm());
     EXPECT_LT(err, 1e-10);
+    std::printf("  reversibility: max deviation %.3g after forward, flip, forward\n", err);
   }
 }
 
@@ -58,13 +61,17 @@ std::vector<double> delta_h_series(const Geometry& g, Integrator integrator, int
 
 TEST(Hmc, ExpMinusDeltaHAveragesToOne) {
   Geometry g({8, 8}, {}, MPI_COMM_WORLD);
-  // Coarse steps so that dH is far from zero and the identity is really tested.
-  for (auto [integrator, steps] : {std::pair{Integrator::leapfrog, 3}, {Integrator::omelyan, 2}}) {
-    std::vector<double> dh = delta_h_series(g, integrator, steps, 4000);
+  // Steps coarse enough that <dH> is clearly non-zero, fine enough that exp(-dH) is not
+  // heavy-tailed, so the identity is tested to better than a percent.
+  for (auto [integrator, steps] : {std::pair{Integrator::leapfrog, 6}, {Integrator::omelyan, 3}}) {
+    std::vector<double> dh = delta_h_series(g, integrator, steps, 8000);
     std::vector<double> w(dh.size());
     for (std::size_t i = 0; i < dh.size(); ++i) w[i] = std::exp(-dh[i]);
     const auto r = stats::gamma_method(w);
+    std::printf("  <exp(-dH)> = %.5f +- %.5f, <dH> = %.4g\n", r.value, r.error,
+                stats::gamma_method(dh).value);
     EXPECT_LT(std::abs(r.value - 1), 4 * r.error) << r.value << " +- " << r.error;
+    EXPECT_LT(r.error, 0.01) << "too noisy to test the identity";
     const auto mean_dh = stats::gamma_method(dh);
     EXPECT_GT(mean_dh.value, 10 * mean_dh.error);
   }
@@ -81,6 +88,8 @@ TEST(Hmc, LeapfrogEnergyViolationScalesAsStepSquared) {
     return std::sqrt(s / static_cast<double>(dh.size()));
   };
   const double coarse = rms(8), fine = rms(16);
+  std::printf("  rms dH: %.4g (eps = 1/8), %.4g (eps = 1/16), ratio %.3f\n", coarse, fine,
+              coarse / fine);
   EXPECT_NEAR(coarse / fine, 4.0, 0.4) << coarse << " " << fine;
 }
 
