@@ -1,7 +1,10 @@
 #include "lattice/exact_sum.hpp"
 
 #include <bit>
+#include <climits>
 #include <cmath>
+#include <stdexcept>
+#include <type_traits>
 
 namespace latdiff {
 
@@ -95,6 +98,33 @@ double global_sum(double local, MPI_Comm comm) {
   s.add(local);
   s.allreduce(comm);
   return s.value();
+}
+
+namespace {
+
+// An ExactSum is moved as opaque bytes and combined with its own exact operator+=, so the
+// reduced value is the exact total whatever tree MPI uses.
+static_assert(std::is_trivially_copyable_v<ExactSum>);
+
+void add_exact_sums(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* a = static_cast<const ExactSum*>(in);
+  auto* b = static_cast<ExactSum*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] += a[i];
+}
+
+}  // namespace
+
+void allreduce_each(std::vector<ExactSum>& sums, MPI_Comm comm) {
+  if (sums.size() > static_cast<std::size_t>(INT_MAX))
+    throw std::overflow_error("allreduce_each: too many sums for one MPI call");
+  MPI_Datatype type;
+  MPI_Type_contiguous(static_cast<int>(sizeof(ExactSum)), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Op op;
+  MPI_Op_create(&add_exact_sums, /*commute=*/1, &op);
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), type, op, comm);
+  MPI_Op_free(&op);
+  MPI_Type_free(&type);
 }
 
 }  // namespace latdiff

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace latdiff {
 
@@ -41,5 +42,10 @@ class ExactSum {
 
 // Collective: exact global sum of per-rank values.
 double global_sum(double local, MPI_Comm comm);
+
+// Collective over comm: replaces every sums[i] by the sum of sums[i] over all ranks (the
+// vector has the same length on every rank), exactly and in one MPI call, so per-bin and
+// per-slice sums stay decomposition independent without one collective per bin.
+void allreduce_each(std::vector<ExactSum>& sums, MPI_Comm comm);
 
 }  // namespace latdiff
