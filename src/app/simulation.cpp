@@ -29,20 +29,24 @@ namespace {
 using Sampler =
     std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>, Mala<Phi4Model>>;
 
+// Collective (a Fourier-accelerated sampler plans its FFT).
 Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g) {
   const SamplerConfig& s = cfg.sampler;
   const std::uint64_t seed = cfg.run.seed;
+  const bool fa = s.fourier_acceleration;  // the deck rejects it for metropolis
   switch (s.type) {
     case SamplerType::metropolis:
       return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits}, seed);
     case SamplerType::hmc:
       return Sampler(std::in_place_index<1>, model, g,
-                     HmcParams{s.integrator, s.trajectory_length, s.md_steps}, seed);
+                     HmcParams{s.integrator, s.trajectory_length, s.md_steps, fa, s.fa_mass2},
+                     seed);
     case SamplerType::langevin:
       return Sampler(std::in_place_index<2>, model, g,
-                     LangevinParams{s.langevin_scheme, s.langevin_step}, seed);
+                     LangevinParams{s.langevin_scheme, s.langevin_step, fa, s.fa_mass2}, seed);
     case SamplerType::mala:
-      return Sampler(std::in_place_index<3>, model, g, MalaParams{s.langevin_step}, seed);
+      return Sampler(std::in_place_index<3>, model, g, MalaParams{s.langevin_step, fa, s.fa_mass2},
+                     seed);
   }
   throw std::logic_error("make_sampler: unhandled sampler type");
 }

@@ -40,6 +40,8 @@ struct SamplerConfig {
   int md_steps = 10;                                       // hmc: integration steps per trajectory
   double langevin_step = 0.01;                             // langevin, mala: Langevin time step eps
   LangevinScheme langevin_scheme = LangevinScheme::euler;  // langevin only
+  bool fourier_acceleration = false;                       // hmc, langevin, mala
+  double fa_mass2 = 1.0;  // M^2 of the Fourier-acceleration kernel phat^2 + M^2
 
   friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
 };

@@ -273,6 +273,22 @@ std::vector<Key> deck_keys() {
           "Unadjusted Langevin scheme: euler (Euler-Maruyama, bias O(eps)) or "
           "leimkuhler_matthews (noise (eta_n + eta_{n+1}) sqrt(eps/2), bias O(eps^2), exact "
           "variance for a free field)."),
+      choice_key(
+          "sampler", "fourier_acceleration",
+          [](auto& c) -> auto& { return c.sampler.fourier_acceleration; },
+          {{false, "false"}, {true, "true"}},
+          "Fourier acceleration of hmc, langevin and mala (an error for metropolis), with "
+          "M~(p) = phat^2 + fa_mass2, phat^2 = sum_mu 4 sin^2(p_mu/2), applied by FFTs. hmc: "
+          "momenta pi ~ N(0, M~), H = pi^T M~^-1 pi / 2 + S, drift phi += dt M~^-1 pi. langevin, "
+          "mala: kernel K(p) = M~_max / M~(p) (K = 1 at the highest momentum), phi' = phi - eps "
+          "K dS/dphi + sqrt(2 eps) K^(1/2) eta. In a (near-)Gaussian field the long-wavelength "
+          "modes then move as fast as the short ones; each update costs a few FFTs more."),
+      number_key(
+          "sampler", "fa_mass2", [](auto& c) -> auto& { return c.sampler.fa_mass2; }, positive,
+          "Mass squared M^2 of the Fourier-acceleration kernel M~(p) = phat^2 + M^2; start from "
+          "the physical (renormalised) mass squared in mass-form units. For a free field in mass "
+          "form, M^2 = m2 gives every mode HMC frequency 1, and M^2 >= m2 keeps langevin_step's "
+          "stability bound."),
       number_key(
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "
@@ -460,6 +476,11 @@ void check_consistency(Config& c) {
   if (a.form == ActionForm::mass && a.g == 0 && !(a.m2 > 0))
     throw DeckError("action.m2: must be > 0 when action.g = 0, else the action is unbounded (got " +
                     format_number(a.m2) + ")");
+
+  if (c.sampler.type == SamplerType::metropolis && c.sampler.fourier_acceleration)
+    throw DeckError(
+        "sampler.fourier_acceleration: applies to hmc, langevin and mala, not to "
+        "sampler.type = metropolis (set it to false)");
 
   auto& out = c.output;
   if (out.checkpoint.empty()) {

@@ -1,16 +1,22 @@
-// Hybrid Monte Carlo: momenta pi ~ N(0, 1) per site, H = sum pi^2 / 2 + S, molecular dynamics
-// with leapfrog or Omelyan 2MN, accepted with min(1, exp(-dH)). dH is an exact global sum
-// (exact_sum.hpp) and the accept draw comes from a global stream, so every rank and every
-// decomposition takes the same decision.
+// Hybrid Monte Carlo: momenta pi ~ N(0, M), H = pi^T M^{-1} pi / 2 + S, molecular dynamics
+// with leapfrog or Omelyan 2MN (kicks pi += dt F, drifts phi += dt M^{-1} pi), accepted with
+// min(1, exp(-dH)). M = 1 per site, or with Fourier acceleration M = M~ = phat^2 + M^2 diagonal
+// in momentum space (fourier_kernel.hpp): pi = M~^{1/2} eta from the same white noise eta, and
+// for a free field in mass form with M^2 = m^2 every mode oscillates with frequency 1, so the
+// IR modes move as fast as the UV ones. dH is an exact global sum (exact_sum.hpp) and the
+// accept draw comes from a global stream, so every rank and every decomposition takes the same
+// decision.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 
 #include "io/config.hpp"
 #include "lattice/halo_exchange.hpp"
 #include "models/model.hpp"
 #include "random/counter_rng.hpp"
+#include "samplers/fourier_kernel.hpp"
 #include "samplers/gaussian_noise.hpp"
 #include "samplers/update_result.hpp"
 
@@ -20,6 +26,9 @@ struct HmcParams {
   Integrator integrator = Integrator::omelyan;
   double trajectory_length = 1.0;
   int md_steps = 10;
+  // Mass matrix M~(p) = phat^2 + fa_mass2 instead of 1 (Fourier acceleration).
+  bool fourier_acceleration = false;
+  double fa_mass2 = 1.0;
 };
 
 // Omelyan, Mryglod, Folk (2003) 2MN parameter minimising the leading error norm.
@@ -28,6 +37,7 @@ inline constexpr double kOmelyanLambda = 0.1931833275037836;
 template <LatticeModel Model>
 class Hmc {
  public:
+  // Collective over g.comm() with Fourier acceleration (plans the FFT).
   Hmc(const Model& model, const Geometry& g, HmcParams params, std::uint64_t seed)
       : model_(model),
         g_(g),
@@ -37,11 +47,14 @@ class Hmc {
         accept_rng_(seed, Stream::hmc_accept),
         pi_(make_field(g)),
         force_(make_field(g)),
-        saved_(make_field(g)) {}
+        saved_(make_field(g)),
+        kernel_(params.fourier_acceleration ? std::make_unique<FourierKernel>(g, params.fa_mass2)
+                                            : nullptr),
+        work_(kernel_ ? make_field(g) : Field()) {}
 
   // Collective. One trajectory; halos of phi must be current on entry and are on exit.
   UpdateResult update(Field& phi, std::uint64_t update_index) {
-    fill_normals(g_, momentum_rng_, update_index, pi_);
+    draw_momenta(update_index);
     saved_ = phi;
     const ExactSum h_old = hamiltonian(phi, pi_);
     integrate(phi, pi_);
@@ -78,14 +91,28 @@ class Hmc {
     }
   }
 
-  // This rank's part of H = sum pi^2/2 + S (no communication).
-  ExactSum hamiltonian(const Field& phi, const Field& pi) const {
+  // This rank's part of H = pi^T M^{-1} pi / 2 + S. Collective with Fourier acceleration (the
+  // kinetic term is summed over momenta), otherwise no communication.
+  ExactSum hamiltonian(const Field& phi, const Field& pi) {
     ExactSum h = model_.action(phi);
-    for_each_site(g_, [&](std::size_t p, std::int64_t) { h.add(0.5 * pi[p] * pi[p]); });
+    if (kernel_)
+      h += kernel_->quadratic_form(KernelPower::minus_one, pi, 0.5);
+    else
+      for_each_site(g_, [&](std::size_t p, std::int64_t) { h.add(0.5 * pi[p] * pi[p]); });
     return h;
   }
 
  private:
+  // Collective with Fourier acceleration. pi_ ~ N(0, M) from the momentum stream; without
+  // acceleration the white noise itself, so those chains are unchanged.
+  void draw_momenta(std::uint64_t update_index) {
+    if (!kernel_) {
+      fill_normals(g_, momentum_rng_, update_index, pi_);
+      return;
+    }
+    fill_normals(g_, momentum_rng_, update_index, work_);
+    kernel_->apply(KernelPower::half, work_, pi_);
+  }
   void kick(const Field& phi, Field& pi, double dt) {
     model_.force(phi, force_);
     const int n = g_.row_length();
@@ -95,11 +122,17 @@ class Hmc {
       for (int j = 0; j < n; ++j) q[j] += dt * f[j];
     }
   }
+  // phi += dt M^{-1} pi; collective.
   void drift(Field& phi, const Field& pi, double dt) {
+    const Field* velocity = &pi;
+    if (kernel_) {
+      kernel_->apply(KernelPower::minus_one, pi, work_);
+      velocity = &work_;
+    }
     const int n = g_.row_length();
     for (std::size_t r = 0; r < g_.row_count(); ++r) {
       double* __restrict x = phi.data() + g_.row_start(r);
-      const double* __restrict q = pi.data() + g_.row_start(r);
+      const double* __restrict q = velocity->data() + g_.row_start(r);
       for (int j = 0; j < n; ++j) x[j] += dt * q[j];
     }
     halo_.exchange(phi);
@@ -111,6 +144,8 @@ class Hmc {
   HmcParams params_;
   CounterRng momentum_rng_, accept_rng_;
   Field pi_, force_, saved_;
+  std::unique_ptr<FourierKernel> kernel_;  // null without Fourier acceleration
+  Field work_;                             // white noise, then M^{-1} pi (acceleration only)
 };
 
 }  // namespace latdiff

@@ -12,7 +12,7 @@ KEYS = [
     "action.form", "action.kappa", "action.lambda", "action.m2", "action.g",
     "sampler.type", "sampler.step", "sampler.hits", "sampler.integrator",
     "sampler.trajectory_length", "sampler.md_steps", "sampler.langevin_step",
-    "sampler.langevin_scheme",
+    "sampler.langevin_scheme", "sampler.fourier_acceleration", "sampler.fa_mass2",
     "run.seed", "run.thermalize", "run.updates", "run.measure_every", "run.start",
     "run.start_index", "run.resume",
     "output.file", "output.save_every", "output.checkpoint", "output.checkpoint_every",

@@ -42,6 +42,8 @@ TEST(Deck, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.sampler.md_steps, 10);
   EXPECT_EQ(c.sampler.langevin_step, 0.01);
   EXPECT_EQ(c.sampler.langevin_scheme, LangevinScheme::euler);
+  EXPECT_FALSE(c.sampler.fourier_acceleration);
+  EXPECT_EQ(c.sampler.fa_mass2, 1.0);
   EXPECT_EQ(c.run.seed, 1u);
   EXPECT_EQ(c.run.thermalize, 0);
   EXPECT_EQ(c.run.updates, 1000);
@@ -171,6 +173,12 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--sampler.md_steps=0"}, "sampler.md_steps"},
       {kMinimal, {"--sampler.langevin_step=0"}, "sampler.langevin_step", "> 0"},
       {kMinimal, {"--sampler.langevin_scheme=heun"}, "sampler.langevin_scheme", "euler"},
+      {kMinimal,
+       {"--sampler.fourier_acceleration=yes"},
+       "sampler.fourier_acceleration",
+       "false, true"},
+      {kMinimal, {"--sampler.fa_mass2=0"}, "sampler.fa_mass2", "> 0"},
+      {kMinimal, {"--sampler.fa_mass2=-0.5"}, "sampler.fa_mass2", "> 0"},
       {kMinimal, {"--run.thermalize=-1"}, "run.thermalize"},
       {kMinimal, {"--run.updates=-5"}, "run.updates"},
       {kMinimal, {"--run.measure_every=0"}, "run.measure_every"},
@@ -200,6 +208,10 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--action.form=mass", "--action.m2=0"}, "action.m2", "> 0"},
       {kMinimal, {"--action.form=mass", "--action.m2=-1"}, "action.m2"},
       {kMinimal, {"--output.file=a.h5", "--output.checkpoint=a.h5"}, "output.checkpoint"},
+      {kMinimal,
+       {"--sampler.type=metropolis", "--sampler.fourier_acceleration=true"},
+       "sampler.fourier_acceleration",
+       "metropolis"},
       // duplicates
       {kMinimal + "dims = 4 4\n", {}, "lattice.dims", "more than once"},
       {kMinimal + "[run]\nseed = 1\n[run]\nseed = 2\n", {}, "run.seed"},
@@ -234,6 +246,7 @@ TEST(Deck, ResolvedTextRoundTrips) {
        "--lattice.procs=2 4", "--run.seed=18446744073709551615", "--run.start=in dir/start.h5",
        "--output.checkpoint=/scratch/x.ckpt.h5", "--sampler.type=metropolis", "--sampler.step=0.1",
        "--run.resume=never", "--sampler.integrator=leapfrog"},
+      {"--sampler.type=mala", "--sampler.fourier_acceleration=true", "--sampler.fa_mass2=0.1"},
       {"--action.kappa=0.18", "--lattice.dims=6 5 4", "--action.lambda=1.5e+300"},
   };
   for (const auto& overrides : scans) {
@@ -270,7 +283,7 @@ TEST(Deck, HelpShowsEveryKeyWithItsDefault) {
     if (line.starts_with("checkpoint =")) expected = "  checkpoint = ";  // empty by default
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
-  EXPECT_EQ(keys, 26);
+  EXPECT_EQ(keys, 28);
 }
 
 }  // namespace

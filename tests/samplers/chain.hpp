@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -73,13 +74,29 @@ inline double free_field_phi2(const std::vector<int>& dims, double m2) {
   return momentum_average(dims, [m2](double phat2) { return 1 / (phat2 + m2); });
 }
 
+// Fourier-acceleration kernel K(phat^2) = (phat^2_max + M^2) / (phat^2 + M^2) of Langevin and
+// MALA on the lattice `dims`, phat^2_max the largest lattice momentum squared.
+inline std::function<double(double)> langevin_kernel(const std::vector<int>& dims,
+                                                     double fa_mass2) {
+  double max_phat2 = 0;
+  momentum_average(dims, [&](double phat2) {
+    max_phat2 = std::max(max_phat2, phat2);
+    return 0.0;
+  });
+  return [=](double phat2) { return (max_phat2 + fa_mass2) / (phat2 + fa_mass2); };
+}
+
 // Stationary <phi_x^2> of unadjusted Euler-Maruyama Langevin at step eps on the free field,
-// mass form: each mode x' = (1 - eps w) x + sqrt(2 eps) eta, w = phat^2 + m2, has variance
-// 2 eps / (1 - (1 - eps w)^2) = 1 / (w (1 - eps w / 2)) (needs eps w < 2 for every mode).
-inline double euler_langevin_phi2(const std::vector<int>& dims, double m2, double eps) {
-  return momentum_average(dims, [m2, eps](double phat2) {
-    const double w = phat2 + m2;
-    return 1 / (w * (1 - eps * w / 2));
+// mass form, with kernel K (1 without Fourier acceleration): each mode
+// x' = (1 - eps K w) x + sqrt(2 eps K) eta, w = phat^2 + m2, has variance
+// 2 eps K / (1 - (1 - eps K w)^2) = 1 / (w (1 - eps K w / 2)) (needs eps K w < 2 for every
+// mode).
+inline double euler_langevin_phi2(
+    const std::vector<int>& dims, double m2, double eps,
+    const std::function<double(double)>& kernel = [](double) { return 1.0; }) {
+  return momentum_average(dims, [&](double phat2) {
+    const double w = phat2 + m2, kw = kernel(phat2) * w;
+    return 1 / (w * (1 - eps * kw / 2));
   });
 }
 

@@ -17,7 +17,16 @@ namespace {
 
 const ActionConfig kAction{ActionForm::hopping, 0.2, 0.8, 0, 0};
 
-enum class Kind { metropolis, hmc, langevin_euler, langevin_lm, mala };
+enum class Kind {
+  metropolis,
+  hmc,
+  langevin_euler,
+  langevin_lm,
+  mala,
+  hmc_fa,
+  langevin_fa,
+  mala_fa
+};
 
 struct ChainEnd {
   std::vector<double> phi;
@@ -60,6 +69,16 @@ ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Co
       // Step with acceptance well inside (0, 1), so both branches occur in a short chain.
       run_with(Mala(model, g, {0.05}, 42));
       break;
+    // Fourier acceleration: FFTs over lines split between ranks.
+    case Kind::hmc_fa:
+      run_with(Hmc(model, g, {Integrator::omelyan, 1.0, 4, true, 0.5}, 42));
+      break;
+    case Kind::langevin_fa:
+      run_with(Langevin(model, g, {LangevinScheme::leimkuhler_matthews, 0.05, true, 1.5}, 42));
+      break;
+    case Kind::mala_fa:
+      run_with(Mala(model, g, {0.02, true, 1.5}, 42));
+      break;
   }
   end.phi = testing::gather_global(g, phi);
   return end;
@@ -71,7 +90,8 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
 
 void check(const std::vector<int>& dims, Kind kind) {
   const int rank = testing::world_rank(), size = testing::world_size();
-  const int n = kind == Kind::mala ? 20 : 10;
+  const bool mala = kind == Kind::mala || kind == Kind::mala_fa;
+  const int n = mala ? 20 : 10;
   ChainEnd serial;
   if (rank == 0) serial = run(dims, {}, MPI_COMM_SELF, kind, n);
   // Every process grid of `size` ranks that fits.
@@ -92,7 +112,7 @@ void check(const std::vector<int>& dims, Kind kind) {
     for (double a : serial.acceptance) acc += a;
     EXPECT_GT(acc, 0);
     // MALA's chain must contain rejections too, or the accept decision is not compared.
-    if (kind == Kind::mala) {
+    if (mala) {
       EXPECT_LT(acc, n);
     }
   }
@@ -124,6 +144,21 @@ TEST(Decomposition, MalaIsBitwiseIdentical2D) {
 }
 TEST(Decomposition, MalaIsBitwiseIdentical4D) {
   check({4, 4, 2, 4}, Kind::mala);
+}
+TEST(Decomposition, FourierAcceleratedHmcIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::hmc_fa);
+}
+TEST(Decomposition, FourierAcceleratedHmcIsBitwiseIdenticalOddExtents3D) {
+  check({4, 5, 4}, Kind::hmc_fa);
+}
+TEST(Decomposition, FourierAcceleratedLangevinIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::langevin_fa);
+}
+TEST(Decomposition, FourierAcceleratedMalaIsBitwiseIdentical2D) {
+  check({8, 12}, Kind::mala_fa);
+}
+TEST(Decomposition, FourierAcceleratedMalaIsBitwiseIdentical4D) {
+  check({4, 4, 2, 4}, Kind::mala_fa);
 }
 
 }  // namespace

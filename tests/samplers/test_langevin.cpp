@@ -10,6 +10,9 @@
 //     cov(x_n, eta_n) = c, var = a^2 var + 2 c^2 + 2 a c^2, so var = 2 c^2 / (1 - a) = 1/omega:
 //     no bias at all for a linear force.
 // Both need |a| < 1, i.e. eps omega_max = eps (4d + m^2) < 2.
+// Fourier acceleration puts the kernel K_p in front of eps (a = 1 - eps K_p omega_p, noise
+// sqrt(2 eps K_p)): Euler's variance becomes 1 / (omega (1 - eps K omega / 2)), and
+// Leimkuhler-Matthews stays exact.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -42,10 +45,10 @@ struct FreeFieldEstimates {
   stats::GammaResult phi2, chi;
 };
 
-FreeFieldEstimates run_free_field(LangevinScheme scheme, std::uint64_t seed, int n) {
+FreeFieldEstimates run_free_field(const LangevinParams& params, std::uint64_t seed, int n) {
   Geometry g(kDims, {}, MPI_COMM_WORLD);
   Phi4Model model(g, ActionConfig{ActionForm::mass, 0, 0, kM2, 0});
-  Langevin sampler(model, g, {scheme, kEps}, seed);
+  Langevin sampler(model, g, params, seed);
   Field phi = make_field(g);
   std::vector<double> phi2, chi;
   testing::run_chain(sampler, phi, 200, n, [&](const Field& f) {
@@ -57,7 +60,7 @@ FreeFieldEstimates run_free_field(LangevinScheme scheme, std::uint64_t seed, int
 }
 
 TEST(Langevin, EulerFreeFieldHasTheExactStepSizeBias) {
-  const FreeFieldEstimates r = run_free_field(LangevinScheme::euler, 301, 200000);
+  const FreeFieldEstimates r = run_free_field({LangevinScheme::euler, kEps}, 301, 200000);
   expect_agrees(r.phi2, euler_phi2(kEps), "<phi^2> vs eps-exact", 4.0, 0.01);
   expect_excludes(r.phi2, testing::free_field_phi2(kDims, kM2), "<phi^2> vs continuum", 6.0);
   expect_agrees(r.chi, euler_chi(kEps), "chi' vs eps-exact", 4.0, 0.01);
@@ -65,9 +68,33 @@ TEST(Langevin, EulerFreeFieldHasTheExactStepSizeBias) {
 }
 
 TEST(Langevin, LeimkuhlerMatthewsFreeFieldIsExact) {
-  const FreeFieldEstimates r = run_free_field(LangevinScheme::leimkuhler_matthews, 302, 200000);
+  const FreeFieldEstimates r =
+      run_free_field({LangevinScheme::leimkuhler_matthews, kEps}, 302, 200000);
   expect_agrees(r.phi2, testing::free_field_phi2(kDims, kM2), "<phi^2> vs continuum", 4.0, 0.01);
   expect_excludes(r.phi2, euler_phi2(kEps), "<phi^2> vs Euler's eps value", 6.0);
+  expect_agrees(r.chi, 1 / kM2, "chi' vs continuum", 4.0, 0.01);
+}
+
+// Kernel mass of the accelerated runs: not m^2, so that K_p omega_p = 10 (phat^2 + 1) /
+// (phat^2 + 2) varies from 5 (p = 0) to 9 (UV) and eps K omega from 0.75 to 1.35 < 2.
+constexpr double kFaMass2 = 2.0;
+
+TEST(Langevin, FourierAcceleratedEulerHasTheExactStepSizeBias) {
+  const FreeFieldEstimates r =
+      run_free_field({LangevinScheme::euler, kEps, true, kFaMass2}, 303, 40000);
+  const auto kernel = testing::langevin_kernel(kDims, kFaMass2);
+  const double k0 = kernel(0);  // p = 0: chi' = 1 / (m^2 (1 - eps K_0 m^2 / 2))
+  expect_agrees(r.phi2, testing::euler_langevin_phi2(kDims, kM2, kEps, kernel),
+                "<phi^2> vs eps-exact", 4.0, 0.01);
+  expect_excludes(r.phi2, euler_phi2(kEps), "<phi^2> vs unaccelerated Euler's", 6.0);
+  expect_agrees(r.chi, 1 / (kM2 * (1 - kEps * k0 * kM2 / 2)), "chi' vs eps-exact", 4.0, 0.01);
+  expect_excludes(r.chi, euler_chi(kEps), "chi' vs unaccelerated Euler's", 6.0);
+}
+
+TEST(Langevin, FourierAcceleratedLeimkuhlerMatthewsFreeFieldIsExact) {
+  const FreeFieldEstimates r =
+      run_free_field({LangevinScheme::leimkuhler_matthews, kEps, true, kFaMass2}, 304, 40000);
+  expect_agrees(r.phi2, testing::free_field_phi2(kDims, kM2), "<phi^2> vs continuum", 4.0, 0.01);
   expect_agrees(r.chi, 1 / kM2, "chi' vs continuum", 4.0, 0.01);
 }
 
@@ -80,8 +107,10 @@ TEST(Langevin, ChainIsAFunctionOfTheUpdateIndexAlone) {
   // configuration at update k (a restart) reproduces the uninterrupted chain bitwise.
   Geometry g({6, 4, 4}, {}, MPI_COMM_WORLD);
   Phi4Model model(g, ActionConfig{ActionForm::hopping, 0.18, 0.9, 0, 0});
-  for (LangevinScheme scheme : {LangevinScheme::euler, LangevinScheme::leimkuhler_matthews}) {
-    const LangevinParams params{scheme, 0.05};
+  for (const LangevinParams& params :
+       {LangevinParams{LangevinScheme::euler, 0.05},
+        LangevinParams{LangevinScheme::leimkuhler_matthews, 0.05},
+        LangevinParams{LangevinScheme::leimkuhler_matthews, 0.05, true, 3.0}}) {
     Field whole = make_field(g), restarted = make_field(g);
     Langevin a(model, g, params, 9);
     for (std::uint64_t i = 0; i < 20; ++i) a.update(whole, i);
