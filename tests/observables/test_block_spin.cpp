@@ -32,22 +32,6 @@ struct Case {
 const std::vector<Case> kCases = {
     {{16}, 4}, {{24, 16}, 4}, {{6, 4}, 2}, {{8, 8, 8}, 3}, {{4, 8, 4, 4}, 2}};
 
-std::vector<int> coords(std::int64_t i, const std::vector<int>& dims) {
-  std::vector<int> x(dims.size());
-  for (int mu = static_cast<int>(dims.size()) - 1; mu >= 0; --mu) {
-    x[mu] = static_cast<int>(i % dims[mu]);
-    i /= dims[mu];
-  }
-  return x;
-}
-
-std::int64_t index(const std::vector<int>& x, const std::vector<int>& dims) {
-  std::int64_t i = 0;
-  for (std::size_t mu = 0; mu < dims.size(); ++mu)
-    i = i * dims[mu] + (x[mu] % dims[mu] + dims[mu]) % dims[mu];
-  return i;
-}
-
 Field irregular_field(const Geometry& g) {
   Field f = make_field(g);
   for_each_site(g, [&](std::size_t p, std::int64_t gi) {
@@ -63,9 +47,9 @@ std::vector<double> serial_block(const std::vector<double>& phi, const std::vect
   for (int l : dims) coarse.push_back(l / 2);
   std::vector<double> out(phi.size() >> dims.size(), 0.0);
   for (std::size_t i = 0; i < phi.size(); ++i) {
-    std::vector<int> x = coords(static_cast<std::int64_t>(i), dims);
+    std::vector<int> x = testing::row_major_coords(static_cast<std::int64_t>(i), dims);
     for (int& c : x) c /= 2;
-    out[index(x, coarse)] += phi[i] / (1 << dims.size());
+    out[testing::row_major_index(x, coarse)] += phi[i] / (1 << dims.size());
   }
   return out;
 }
@@ -79,13 +63,13 @@ LevelMeasurement serial_measure(const std::vector<double>& phi, const std::vecto
   std::vector<std::complex<double>> a(d, 0.0);
   double sum = 0;
   for (std::size_t i = 0; i < phi.size(); ++i) {
-    const std::vector<int> x = coords(static_cast<std::int64_t>(i), dims);
+    const std::vector<int> x = testing::row_major_coords(static_cast<std::int64_t>(i), dims);
     sum += phi[i];
     m.phi2 += phi[i] * phi[i] / v;
     for (int mu = 0; mu < d; ++mu) {
       std::vector<int> y = x;
       ++y[mu];
-      m.nn += phi[i] * phi[index(y, dims)] / (d * v);
+      m.nn += phi[i] * phi[testing::row_major_index(y, dims)] / (d * v);
       a[mu] += phi[i] * std::polar(1.0, -2 * std::numbers::pi * x[mu] / dims[mu]);
     }
   }
@@ -148,7 +132,8 @@ TEST(BlockSpin, BlocksALinearFieldExactly) {
         const std::vector<double> all = gather_global(gk, blocks.field(k));
         const double b = std::ldexp(1.0, k);
         for (std::size_t i = 0; i < all.size(); ++i) {
-          const std::vector<int> x = coords(static_cast<std::int64_t>(i), gk.global_dims());
+          const std::vector<int> x =
+              testing::row_major_coords(static_cast<std::int64_t>(i), gk.global_dims());
           double expected = 0;
           for (int mu = 0; mu < g.dim(); ++mu) expected += a[mu] * (b * x[mu] + (b - 1) / 2);
           ASSERT_EQ(all[i], expected) << "level " << k << " site " << i;
@@ -228,7 +213,8 @@ TEST(BlockSpin, BlockedSpectrumIsTheAliasedFineSpectrum) {
       const auto blocked = global_spectrum(coarse, blocks.field(1));
       const int d = g.dim();
       for (std::size_t i = 0; i < blocked.size(); ++i) {
-        const std::vector<int> N = coords(static_cast<std::int64_t>(i), coarse.global_dims());
+        const std::vector<int> N =
+            testing::row_major_coords(static_cast<std::int64_t>(i), coarse.global_dims());
         std::complex<double> expected = 0;
         for (int corner = 0; corner < (1 << d); ++corner) {
           std::vector<int> n = N;
@@ -238,7 +224,7 @@ TEST(BlockSpin, BlockedSpectrumIsTheAliasedFineSpectrum) {
             const double p = 2 * std::numbers::pi * n[mu] / c.dims[mu];
             kernel *= (1.0 + std::polar(1.0, p)) / 2.0;
           }
-          expected += kernel * fine[index(n, c.dims)];
+          expected += kernel * fine[testing::row_major_index(n, c.dims)];
         }
         expected /= static_cast<double>(1 << d);
         EXPECT_NEAR(std::abs(blocked[i] - expected), 0, 1e-11) << "momentum " << i;

@@ -21,16 +21,6 @@ using testing::world_size;
 
 const std::vector<std::vector<int>> kLattices = {{12}, {6, 10}, {4, 6, 8}, {4, 2, 6, 4}};
 
-// Global coordinates of row-major index i (last dimension fastest).
-std::vector<int> coords(std::int64_t i, const std::vector<int>& dims) {
-  std::vector<int> x(dims.size());
-  for (int mu = static_cast<int>(dims.size()) - 1; mu >= 0; --mu) {
-    x[mu] = static_cast<int>(i % dims[mu]);
-    i /= dims[mu];
-  }
-  return x;
-}
-
 // A fixed irregular field, the same on every grid; the halo holds junk the results must ignore.
 Field irregular_field(const Geometry& g) {
   Field f = make_field(g, 7.25);
@@ -45,10 +35,10 @@ std::vector<double> naive_two_point(const std::vector<int>& dims, const std::vec
   const auto v = static_cast<std::int64_t>(phi.size());
   std::vector<double> out(phi.size());
   for (std::int64_t n = 0; n < v; ++n) {
-    const std::vector<int> p = coords(n, dims);
+    const std::vector<int> p = testing::row_major_coords(n, dims);
     std::complex<double> a = 0;
     for (std::int64_t i = 0; i < v; ++i) {
-      const std::vector<int> x = coords(i, dims);
+      const std::vector<int> x = testing::row_major_coords(i, dims);
       double phase = 0;
       for (std::size_t mu = 0; mu < dims.size(); ++mu)
         phase += 2 * std::numbers::pi * p[mu] * x[mu] / dims[mu];
@@ -115,7 +105,7 @@ TEST(Correlators, RadialBinsCountTheMomenta) {
     // Brute force: n^2 of every momentum with signed indices in (-L/2, L/2].
     std::map<std::int64_t, std::int64_t> count;
     for (std::int64_t n = 0; n < g.global_volume(); ++n) {
-      const std::vector<int> x = coords(n, dims);
+      const std::vector<int> x = testing::row_major_coords(n, dims);
       std::int64_t n2 = 0;
       for (std::size_t mu = 0; mu < dims.size(); ++mu) {
         const int s = 2 * x[mu] > dims[mu] ? x[mu] - dims[mu] : x[mu];
@@ -148,7 +138,7 @@ TEST(Correlators, RadialIsTheBinMeanOfG) {
       const std::vector<double> radial = corr.two_point_radial(phi);
       std::map<std::int64_t, double> sum;
       for (std::int64_t n = 0; n < g.global_volume(); ++n) {
-        const std::vector<int> x = coords(n, dims);
+        const std::vector<int> x = testing::row_major_coords(n, dims);
         std::int64_t n2 = 0;
         for (std::size_t mu = 0; mu < dims.size(); ++mu) {
           const int s = std::min(x[mu], dims[mu] - x[mu]);

@@ -27,6 +27,24 @@ inline int world_size() {
   return size;
 }
 
+// Coordinates of row-major index i on extents dims (last dimension fastest), and the inverse
+// (coordinates wrapped periodically): for reference computations on gathered fields.
+inline std::vector<int> row_major_coords(std::int64_t i, const std::vector<int>& dims) {
+  std::vector<int> x(dims.size());
+  for (int mu = static_cast<int>(dims.size()) - 1; mu >= 0; --mu) {
+    x[mu] = static_cast<int>(i % dims[mu]);
+    i /= dims[mu];
+  }
+  return x;
+}
+
+inline std::int64_t row_major_index(const std::vector<int>& x, const std::vector<int>& dims) {
+  std::int64_t i = 0;
+  for (std::size_t mu = 0; mu < dims.size(); ++mu)
+    i = i * dims[mu] + (x[mu] % dims[mu] + dims[mu]) % dims[mu];
+  return i;
+}
+
 // Collective: the interior of phi as one global row-major array on every rank.
 inline std::vector<double> gather_global(const Geometry& g, const Field& phi) {
   std::vector<double> all(static_cast<std::size_t>(g.global_volume()), 0.0);
