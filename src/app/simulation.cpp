@@ -10,6 +10,7 @@
 #include "app/resume.hpp"
 #include "app/signals.hpp"
 #include "app/summary.hpp"
+#include "app/two_point_recorder.hpp"
 #include "io/checkpoint.hpp"
 #include "io/output_file.hpp"
 #include "lattice/halo_exchange.hpp"
@@ -106,7 +107,8 @@ class Chain {
         g_(cfg.lattice.dims, cfg.lattice.procs, comm),
         model_(g_, cfg.action),
         sampler_(make_sampler(cfg, model_, g_)),
-        phi_(make_field(g_)) {}
+        phi_(make_field(g_)),
+        two_point_(cfg.output, g_) {}
 
   // Collective. Resumes from the checkpoint or starts fresh; all input is validated before
   // the output file is touched.
@@ -126,17 +128,22 @@ class Chain {
       // The output file must be this chain's, not one written since by another deck.
       check_resumable(read_output_deck(cfg_.output.file), cfg_.resolved_text, cfg_.output.file,
                       "output file");
+      if (state_.block_sums.size() != two_point_.width() || state_.block_fill < 0)
+        throw ResumeError("checkpoint '" + ckpt +
+                          "': its partial block of /correlators and /coarse does not fit the "
+                          "deck's output.correlators and output.coarse");
       truncate_output(cfg_.output.file, state_.counts);
       HaloExchange(g_).exchange(phi_);
       resumed_ = true;
       return;
     }
     initial_configuration(cfg_, g_, phi_);
-    state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text};
+    state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text,
+                        std::vector<double>(two_point_.width(), 0.0), 0};
     create_output(cfg_.output.file,
                   RunMetadata{cfg_.resolved_text, kLatdiffVersion, now_iso8601(), cfg_.run.seed,
                               g_.size(), g_.procs(), g_.global_dims()},
-                  records_delta_h(cfg_));
+                  records_delta_h(cfg_), two_point_.layout());
   }
 
   // Collective. Runs the remaining updates; returns false if stopped by a signal.
@@ -192,6 +199,7 @@ class Chain {
       pending_.mag.push_back(m.mag);
       pending_.phi2.push_back(m.phi2);
       pending_.action_density.push_back(m.action_density);
+      two_point_.measure(phi_, step, state_, pending_);
     }
     if (since > 0 && cfg_.output.save_every > 0 && since % cfg_.output.save_every == 0) {
       flush();
@@ -210,6 +218,8 @@ class Chain {
     append_records(cfg_.output.file, pending_);
     state_.counts.observables += static_cast<std::int64_t>(pending_.step.size());
     state_.counts.sampler += static_cast<std::int64_t>(pending_.accept.size());
+    state_.counts.correlators += static_cast<std::int64_t>(pending_.correlators_step.size());
+    state_.counts.coarse += static_cast<std::int64_t>(pending_.coarse_step.size());
     pending_.clear();
   }
 
@@ -226,6 +236,7 @@ class Chain {
   Phi4Model model_;
   Sampler sampler_;
   Field phi_;
+  TwoPointRecorder two_point_;
   ChainState state_;
   Records pending_;
   bool resumed_ = false;

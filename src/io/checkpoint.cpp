@@ -14,6 +14,7 @@ namespace latdiff {
 namespace {
 
 constexpr const char* kPhi = "/phi";
+constexpr const char* kBlockSums = "/block_sums";
 
 std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -45,6 +46,11 @@ std::uint64_t checksum(const Geometry& g, const std::vector<double>& packed, con
   fold(static_cast<std::uint64_t>(s.counts.observables));
   fold(static_cast<std::uint64_t>(s.counts.sampler));
   fold(static_cast<std::uint64_t>(s.counts.configurations));
+  fold(static_cast<std::uint64_t>(s.counts.correlators));
+  fold(static_cast<std::uint64_t>(s.counts.coarse));
+  fold(static_cast<std::uint64_t>(s.block_fill));
+  fold(static_cast<std::uint64_t>(s.block_sums.size()));
+  for (double v : s.block_sums) fold(std::bit_cast<std::uint64_t>(v));
   fold(fnv1a(s.deck_text));
   return h;
 }
@@ -86,6 +92,38 @@ int rename_and_sync_dir(const std::string& from, const std::string& to, std::str
   return err;
 }
 
+// Collective. "/block_sums" (float64 [n]), rank 0's values written by rank 0.
+void write_block_sums(hid_t f, const std::string& file, const std::vector<double>& v, int rank) {
+  const std::string what = std::string("cannot write ") + kBlockSums;
+  const hsize_t n = v.size();
+  H5Handle space = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, file, what);
+  H5Handle dset = checked(
+      H5Dcreate2(f, kBlockSums, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose, file, what);
+  if (n == 0) return;
+  H5Handle mem = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, file, what);
+  if (rank != 0) {
+    check(H5Sselect_none(mem.get()), file, what);
+    check(H5Sselect_none(space.get()), file, what);
+  }
+  H5Handle dxpl = collective_transfer(file);
+  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(), v.data()), file,
+        what);
+}
+
+// Collective. The whole "/block_sums" on every rank.
+std::vector<double> read_block_sums(hid_t f, const std::string& file) {
+  H5Handle dset = open_dataset(f, file, kBlockSums);
+  const std::vector<hsize_t> dims = extent(dset.get(), file, kBlockSums);
+  if (dims.size() != 1) throw IoError(file + ": " + kBlockSums + " is not one-dimensional");
+  std::vector<double> v(dims[0]);
+  H5Handle dxpl = collective_transfer(file);
+  if (!v.empty())
+    check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, dxpl.get(), v.data()), file,
+          std::string("cannot read ") + kBlockSums);
+  return v;
+}
+
 void write_to(const std::string& tmp, const Geometry& g, const std::vector<double>& packed,
               const ChainState& s, std::uint64_t sum) {
   H5Handle file = create_file(tmp, g.comm());
@@ -102,6 +140,10 @@ void write_to(const std::string& tmp, const Geometry& g, const std::vector<doubl
     write_attribute(f, tmp, "observables_rows", s.counts.observables);
     write_attribute(f, tmp, "sampler_rows", s.counts.sampler);
     write_attribute(f, tmp, "configurations_rows", s.counts.configurations);
+    write_attribute(f, tmp, "correlators_rows", s.counts.correlators);
+    write_attribute(f, tmp, "coarse_rows", s.counts.coarse);
+    write_attribute(f, tmp, "block_fill", s.block_fill);
+    write_block_sums(f, tmp, s.block_sums, g.rank());
     write_attribute(f, tmp, "deck", s.deck_text);
     write_attribute(f, tmp, "checksum", sum);
   }
@@ -128,6 +170,10 @@ Loaded load_verified(const std::string& path, const Geometry& g) {
     s.counts.observables = read_int64_attribute(f, path, "observables_rows");
     s.counts.sampler = read_int64_attribute(f, path, "sampler_rows");
     s.counts.configurations = read_int64_attribute(f, path, "configurations_rows");
+    s.counts.correlators = read_int64_attribute(f, path, "correlators_rows");
+    s.counts.coarse = read_int64_attribute(f, path, "coarse_rows");
+    s.block_fill = read_int64_attribute(f, path, "block_fill");
+    s.block_sums = read_block_sums(f, path);
     s.deck_text = read_string_attribute(f, path, "deck");
     stored = read_uint64_attribute(f, path, "checksum");
   }
@@ -151,6 +197,13 @@ void write_checkpoint(const std::string& path, const Geometry& g, const Field& p
   MPI_Bcast(&st.counts.observables, 1, MPI_INT64_T, 0, comm);
   MPI_Bcast(&st.counts.sampler, 1, MPI_INT64_T, 0, comm);
   MPI_Bcast(&st.counts.configurations, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.counts.correlators, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.counts.coarse, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&st.block_fill, 1, MPI_INT64_T, 0, comm);
+  unsigned long long n_sums = st.block_sums.size();
+  MPI_Bcast(&n_sums, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  st.block_sums.resize(n_sums);
+  if (n_sums > 0) MPI_Bcast(st.block_sums.data(), static_cast<int>(n_sums), MPI_DOUBLE, 0, comm);
   bcast_from_root(st.deck_text, comm);
 
   const std::vector<double> packed = pack_interior(g, phi);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/hdf5_handle.hpp"
 #include "io/output_file.hpp"
@@ -22,6 +23,10 @@ struct ChainState {
   std::int64_t updates_done = 0;  // updates completed, thermalization included
   RecordCounts counts;            // rows in the output file that belong to the chain so far
   std::string deck_text;          // resolved deck the chain was run with
+  // Partial block of /correlators and /coarse (block mode): running sums of every recorded
+  // quantity and the number of measurements in them (empty and 0 when not in block mode).
+  std::vector<double> block_sums;
+  std::int64_t block_fill = 0;
   friend bool operator==(const ChainState&, const ChainState&) = default;
 };
 
@@ -32,7 +37,8 @@ std::uint64_t checkpoint_checksum(const Geometry& g, const Field& phi, const Cha
 
 // Collective over g.comm(). Writes phi's interior (collective write of "/phi") and the state
 // (rank 0's; attributes "updates_done", "observables_rows", "sampler_rows",
-// "configurations_rows", "deck", "checksum") to path + ".tmp", closes and fsyncs it, reads it
+// "configurations_rows", "correlators_rows", "coarse_rows", "block_fill", "deck", "checksum",
+// and the 1-D dataset "/block_sums") to path + ".tmp", closes and fsyncs it, reads it
 // back and verifies the checksum; rank 0 then renames it to path and fsyncs the directory; on
 // return every rank sees the new file. Throws CheckpointError naming the file on failure, with
 // the previous checkpoint at path left in place.

@@ -13,6 +13,7 @@ enum class SamplerType { metropolis, hmc, langevin, mala };
 enum class Integrator { leapfrog, omelyan };
 enum class LangevinScheme { euler, leimkuhler_matthews };
 enum class ResumeMode { automatic, never };
+enum class CorrelatorMode { none, measurement, block };
 
 struct LatticeConfig {
   std::vector<int> dims;   // global extents L_0 ... L_{d-1}, d = 1..4, each >= 2
@@ -63,6 +64,9 @@ struct OutputConfig {
   std::int64_t save_every = 0;        // save configuration every n-th update (0 = never)
   std::string checkpoint;             // checkpoint path (resolved: never empty)
   std::int64_t checkpoint_every = 0;  // checkpoint every n-th update (0 = only at end/signal)
+  CorrelatorMode correlators = CorrelatorMode::none;  // /correlators rows: none, each, per block
+  std::int64_t block_measurements = 100;              // measurements per block (block mode)
+  bool coarse = false;                                // /coarse block-spin levels
 
   friend bool operator==(const OutputConfig&, const OutputConfig&) = default;
 };

@@ -329,6 +329,25 @@ std::vector<Key> deck_keys() {
           non_negative,
           "Write a checkpoint every n-th update (0 = only at the end and on SIGTERM or "
           "SIGUSR1)."),
+      choice_key(
+          "output", "correlators", [](auto& c) -> auto& { return c.output.correlators; },
+          {{CorrelatorMode::none, "none"},
+           {CorrelatorMode::measurement, "measurement"},
+           {CorrelatorMode::block, "block"}},
+          "Two-point functions under /correlators: G(p) (radially binned for d >= 3), C(t), "
+          "G(0), G(p_min e_mu), xi_2. none: not recorded; measurement: one row per measurement; "
+          "block: one row per output.block_measurements measurements, their mean."),
+      number_key(
+          "output", "block_measurements",
+          [](auto& c) -> auto& { return c.output.block_measurements; }, at_least_one,
+          "Measurements per block when output.correlators = block (a partial block at the end "
+          "of the run is not written; it is carried over when the run is extended)."),
+      choice_key(
+          "output", "coarse", [](auto& c) -> auto& { return c.output.coarse; },
+          {{false, "false"}, {true, "true"}},
+          "Block-spin coarse-graining (b = 2, repeated): m, phi^2, the nearest-neighbour "
+          "product and G at the lowest momenta of every level under /coarse/level_k, with the "
+          "cadence of /correlators (per measurement when output.correlators = none)."),
   };
 }
 

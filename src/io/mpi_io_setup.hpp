@@ -8,6 +8,8 @@ namespace latdiff {
 // Open MPI 4.1's default MPI-IO component (OMPIO, "vulcan" collective writes) intermittently
 // drops part of a collective write at 4 ranks (open-mpi/ompi#12718, fixed upstream in 2024);
 // ROMIO is correct. A user's explicit OMPI_MCA_io choice is kept. Other MPIs ignore it.
-inline void select_reliable_mpi_io() { setenv("OMPI_MCA_io", "romio321", /*overwrite=*/0); }
+inline void select_reliable_mpi_io() {
+  setenv("OMPI_MCA_io", "romio321", /*overwrite=*/0);
+}
 
 }  // namespace latdiff

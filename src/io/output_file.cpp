@@ -1,10 +1,17 @@
 #include "io/output_file.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace latdiff {
 
 namespace {
+
+int g_rank(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
 
 constexpr const char* kStep = "/observables/step";
 constexpr const char* kMag = "/observables/mag";
@@ -83,25 +90,32 @@ std::vector<hsize_t> config_chunk(const std::vector<hsize_t>& lattice) {
   return chunk;
 }
 
-// Collective over comm. Extends the 1-D dataset `name` by n rows (n identical on all ranks) and
-// writes root's data there; the other ranks take part in the collective write with an empty
-// selection. The one path by which every series grows.
+// Collective over comm. Extends dataset `name` (shape [rows, rest...]) by n rows (n identical
+// on all ranks) and writes root's data there: n whole rows of prod(rest) values, row-major.
+// The other ranks take part in the collective write with an empty selection. The one path by
+// which every series and row dataset grows.
 void append_rows(hid_t file, const std::string& path, const char* name, hid_t mem_type,
                  const void* data, hsize_t n, MPI_Comm comm) {
   if (n == 0) return;
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   H5Handle dset = open_dataset(file, path, name);
-  const std::vector<hsize_t> dims = extent(dset.get(), path, name);
-  if (dims.size() != 1) throw IoError(path + ": " + name + " is not one-dimensional");
-  const hsize_t start = dims[0], total = dims[0] + n;
+  std::vector<hsize_t> dims = extent(dset.get(), path, name);
+  if (dims.empty()) throw IoError(path + ": " + name + " is a scalar, expected rows");
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = dims[0];
+  count[0] = n;
+  hsize_t values = 1;
+  for (hsize_t c : count) values *= c;
+  dims[0] += n;
   const std::string what = std::string("cannot append to ") + name;
-  check(H5Dset_extent(dset.get(), &total), path, what);
+  check(H5Dset_extent(dset.get(), dims.data()), path, what);
   H5Handle file_space = checked(H5Dget_space(dset.get()), H5Sclose, path, what);
-  H5Handle mem_space = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, path, what);
+  H5Handle mem_space = checked(H5Screate_simple(1, &values, nullptr), H5Sclose, path, what);
   if (rank == 0) {
-    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr), path,
-          what);
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr),
+          path, what);
   } else {
     check(H5Sselect_none(file_space.get()), path, what);
     check(H5Sselect_none(mem_space.get()), path, what);
@@ -109,6 +123,42 @@ void append_rows(hid_t file, const std::string& path, const char* name, hid_t me
   H5Handle dxpl = collective_transfer(path);
   check(H5Dwrite(dset.get(), mem_type, mem_space.get(), file_space.get(), dxpl.get(), data), path,
         what);
+}
+
+// Values per row of dataset `name`.
+hsize_t row_width(hid_t file, const std::string& path, const std::string& name) {
+  H5Handle dset = open_dataset(file, path, name);
+  const std::vector<hsize_t> dims = extent(dset.get(), path, name);
+  if (dims.empty()) throw IoError(path + ": " + name + " is a scalar, expected rows");
+  hsize_t w = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) w *= dims[i];
+  return w;
+}
+
+// Whether every component of the absolute path `name` exists.
+bool has_path(hid_t file, const std::string& path, const std::string& name) {
+  for (std::size_t pos = name.find('/', 1);; pos = name.find('/', pos + 1)) {
+    const std::string part = name.substr(0, pos);
+    if (!has_dataset(file, path, part.c_str())) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+// The /correlators and /coarse row datasets present in the file, with the RecordCounts field
+// that counts their rows (3 correlators, 4 coarse).
+std::vector<std::pair<std::string, int>> extra_row_datasets(hid_t file, const std::string& path) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const char* n : {"step", "G", "G_radial", "C", "G0", "Gpmin", "xi2"}) {
+    const std::string name = std::string("/correlators/") + n;
+    if (has_path(file, path, name)) out.emplace_back(name, 3);
+  }
+  if (has_path(file, path, "/coarse/step")) out.emplace_back("/coarse/step", 4);
+  for (int k = 0; has_path(file, path, "/coarse/level_" + std::to_string(k)); ++k)
+    for (const char* n : {"mag", "phi2", "nn", "G0", "Gpmin"}) {
+      const std::string name = "/coarse/level_" + std::to_string(k) + "/" + n;
+      if (has_path(file, path, name)) out.emplace_back(name, 4);
+    }
+  return out;
 }
 
 hsize_t rows(hid_t file, const std::string& path, const char* name) {
@@ -127,9 +177,13 @@ void Records::clear() {
   action_density.clear();
   accept.clear();
   delta_h.clear();
+  correlators_step.clear();
+  coarse_step.clear();
+  rows.clear();
 }
 
-void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h) {
+void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h,
+                   const ExtraOutput& extra) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   RunMetadata m = meta;
   bcast_from_root(m.deck_text, comm);
@@ -158,6 +212,42 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
   create_series(file.get(), path, kConfigStep, H5T_STD_I64LE);
   const std::vector<hsize_t> lattice(m.dims.begin(), m.dims.end());
   create_extendible(file.get(), path, kConfigPhi, H5T_IEEE_F64LE, lattice, config_chunk(lattice));
+
+  // Extra groups: the same on every rank (built from the deck), rank 0's values written.
+  for (const ExtraGroup& grp : extra.groups) {
+    H5Handle gid =
+        checked(H5Gcreate2(file.get(), grp.name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                H5Gclose, path, "cannot create group " + grp.name);
+    if (!grp.dims.empty()) write_attribute(gid.get(), path, "dims", grp.dims);
+  }
+  for (const std::string& name : extra.step_series)
+    create_series(file.get(), path, name.c_str(), H5T_STD_I64LE);
+  for (const RowDatasetSpec& d : extra.rows) {
+    const std::vector<hsize_t> rest(d.shape.begin(), d.shape.end());
+    hsize_t width = 1;
+    for (hsize_t c : rest) width *= c;
+    // Chunks of whole rows, about kSeriesChunk values (at least one row).
+    std::vector<hsize_t> chunk{std::max<hsize_t>(1, kSeriesChunk / width)};
+    chunk.insert(chunk.end(), rest.begin(), rest.end());
+    create_extendible(file.get(), path, d.name.c_str(), H5T_IEEE_F64LE, rest, chunk);
+  }
+  for (const auto& [name, values] : extra.fixed) {
+    const std::string what = "cannot create dataset " + name;
+    const hsize_t n = values.size();
+    H5Handle space = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, path, what);
+    H5Handle dset = checked(H5Dcreate2(file.get(), name.c_str(), H5T_STD_I64LE, space.get(),
+                                       H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            H5Dclose, path, what);
+    H5Handle mem = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, path, what);
+    H5Handle fsp = checked(H5Dget_space(dset.get()), H5Sclose, path, what);
+    if (g_rank(MPI_COMM_WORLD) != 0) {
+      check(H5Sselect_none(mem.get()), path, what);
+      check(H5Sselect_none(fsp.get()), path, what);
+    }
+    H5Handle dxpl = collective_transfer(path);
+    check(H5Dwrite(dset.get(), H5T_NATIVE_INT64, mem.get(), fsp.get(), dxpl.get(), values.data()),
+          path, what);
+  }
   close_file(file, path);
 }
 
@@ -185,6 +275,20 @@ void append_records(const std::string& path, const Records& r) {
     append_rows(f, path, kAccept, H5T_NATIVE_DOUBLE, r.accept.data(), n[4], comm);
     if (with_delta_h)
       append_rows(f, path, kDeltaH, H5T_NATIVE_DOUBLE, r.delta_h.data(), n[5], comm);
+
+    std::array<unsigned long long, 2> ns{r.correlators_step.size(), r.coarse_step.size()};
+    MPI_Bcast(ns.data(), 2, MPI_UNSIGNED_LONG_LONG, 0, comm);
+    if (ns[0] > 0)
+      append_rows(f, path, "/correlators/step", H5T_NATIVE_INT64, r.correlators_step.data(), ns[0],
+                  comm);
+    if (ns[1] > 0)
+      append_rows(f, path, "/coarse/step", H5T_NATIVE_INT64, r.coarse_step.data(), ns[1], comm);
+    for (const auto& [name, values] : r.rows) {
+      const unsigned long long n_rows = name.rfind("/correlators/", 0) == 0 ? ns[0] : ns[1];
+      if (values.size() != n_rows * row_width(f, path, name))
+        throw IoError(path + ": " + name + " records do not match its step series");
+      append_rows(f, path, name.c_str(), H5T_NATIVE_DOUBLE, values.data(), n_rows, comm);
+    }
   }
   close_file(file, path);
 }
@@ -214,27 +318,36 @@ RecordCounts record_counts(const std::string& path) {
   c.observables = static_cast<std::int64_t>(rows(file.get(), path, kStep));
   c.sampler = static_cast<std::int64_t>(rows(file.get(), path, kAccept));
   c.configurations = static_cast<std::int64_t>(rows(file.get(), path, kConfigStep));
+  if (has_path(file.get(), path, "/correlators/step"))
+    c.correlators = static_cast<std::int64_t>(rows(file.get(), path, "/correlators/step"));
+  if (has_path(file.get(), path, "/coarse/step"))
+    c.coarse = static_cast<std::int64_t>(rows(file.get(), path, "/coarse/step"));
   close_file(file, path);
   return c;
 }
 
 void truncate_output(const std::string& path, const RecordCounts& counts) {
-  const std::array<std::int64_t, 3> keep{counts.observables, counts.sampler, counts.configurations};
+  const std::array<std::int64_t, 5> keep{counts.observables, counts.sampler, counts.configurations,
+                                         counts.correlators, counts.coarse};
   H5Handle file = open_file(path, H5F_ACC_RDWR, MPI_COMM_WORLD);
-  // Check every dataset before shrinking any, so that a refused request changes nothing.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (const RowDataset& d : kRowDatasets) {
-      if (!has_dataset(file.get(), path, d.name)) continue;
-      H5Handle dset = open_dataset(file.get(), path, d.name);
-      std::vector<hsize_t> dims = extent(dset.get(), path, d.name);
-      const std::int64_t n = keep[d.group];
-      if (n < 0 || dims.empty() || dims[0] < static_cast<hsize_t>(n))
-        throw IoError(path + ": cannot truncate " + d.name + " to " + std::to_string(n) +
-                      " rows, it has " + std::to_string(dims.empty() ? 0 : dims[0]));
-      if (pass == 1) {
-        dims[0] = static_cast<hsize_t>(n);
-        check(H5Dset_extent(dset.get(), dims.data()), path,
-              std::string("cannot truncate ") + d.name);
+  {
+    std::vector<std::pair<std::string, int>> datasets;
+    for (const RowDataset& d : kRowDatasets)
+      if (has_dataset(file.get(), path, d.name)) datasets.emplace_back(d.name, d.group);
+    for (auto& d : extra_row_datasets(file.get(), path)) datasets.push_back(std::move(d));
+    // Check every dataset before shrinking any, so that a refused request changes nothing.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& [name, group] : datasets) {
+        H5Handle dset = open_dataset(file.get(), path, name);
+        std::vector<hsize_t> dims = extent(dset.get(), path, name);
+        const std::int64_t n = keep[group];
+        if (n < 0 || dims.empty() || dims[0] < static_cast<hsize_t>(n))
+          throw IoError(path + ": cannot truncate " + name + " to " + std::to_string(n) +
+                        " rows, it has " + std::to_string(dims.empty() ? 0 : dims[0]));
+        if (pass == 1) {
+          dims[0] = static_cast<hsize_t>(n);
+          check(H5Dset_extent(dset.get(), dims.data()), path, "cannot truncate " + name);
+        }
       }
     }
   }

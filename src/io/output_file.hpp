@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,17 @@ struct Records {                   // rows buffered in memory since the last wri
   std::vector<double> mag, phi2, action_density;  // /observables/mag, /phi2, /action_density
   std::vector<double> accept;   // /sampler/accept (one row per update, thermalization included)
   std::vector<double> delta_h;  // /sampler/delta_h (HMC only; empty otherwise)
+  std::vector<std::int64_t> correlators_step;  // /correlators/step
+  std::vector<std::int64_t> coarse_step;       // /coarse/step
+  // Float64 rows of the /correlators and /coarse datasets, by dataset path: whole rows,
+  // flattened row-major, as many rows as the group's step series.
+  std::map<std::string, std::vector<double>> rows;
   void clear();
 };
 
 struct RecordCounts {
   std::int64_t observables = 0, sampler = 0, configurations = 0;
+  std::int64_t correlators = 0, coarse = 0;  // rows of /correlators/step, /coarse/step
   friend bool operator==(const RecordCounts&, const RecordCounts&) = default;
 };
 
@@ -43,11 +50,33 @@ struct RecordCounts {
 // /sampler/accept, /sampler/delta_h (only if with_delta_h), /configurations/step, and
 // /configurations/phi of shape [0, L_0, ..., L_{d-1}] (meta.dims), extendible along the first
 // axis, chunked by one configuration (split along the leading lattice axes when very large).
-void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h);
+//
+// Optional groups (`extra`): each group is created, with attribute "dims" when given; each
+// series is an extendible int64 1-D dataset, each row dataset an extendible float64 dataset
+// of shape [0, shape...] chunked by whole rows, and each fixed dataset an int64 1-D dataset
+// written with its values.
+struct ExtraGroup {
+  std::string name;       // e.g. "/coarse/level_1" (parents listed before children)
+  std::vector<int> dims;  // attribute "dims" when non-empty
+};
+struct RowDatasetSpec {
+  std::string name;                // e.g. "/correlators/G"
+  std::vector<std::size_t> shape;  // shape of one row (empty: a scalar per row)
+};
+struct ExtraOutput {
+  std::vector<ExtraGroup> groups;
+  std::vector<std::string> step_series;  // int64 series, e.g. "/correlators/step"
+  std::vector<RowDatasetSpec> rows;
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> fixed;
+};
+void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h,
+                   const ExtraOutput& extra = {});
 
 // Collective. Opens path read-write, appends all rows of r (rank 0's rows, written by rank 0),
 // closes. The four observables series must have equal length; delta_h must have as many rows
-// as accept when the file has /sampler/delta_h and be empty otherwise.
+// as accept when the file has /sampler/delta_h and be empty otherwise. Every entry of r.rows
+// (identical keys on every rank) gets as many rows as correlators_step (names under
+// /correlators) or coarse_step (under /coarse).
 void append_records(const std::string& path, const Records& r);
 
 // Collective over g.comm(). Appends phi's interior (global row-major, collective hyperslab
@@ -55,7 +84,8 @@ void append_records(const std::string& path, const Records& r);
 void append_configuration(const std::string& path, const Geometry& g, const Field& phi,
                           std::int64_t step);
 
-// Collective. Current row counts: /observables/step, /sampler/accept, /configurations/step.
+// Collective. Current row counts: /observables/step, /sampler/accept, /configurations/step,
+// /correlators/step and /coarse/step (0 where absent).
 RecordCounts record_counts(const std::string& path);
 
 // Collective. Shrinks every dataset of each group to the given count (rows written after the
