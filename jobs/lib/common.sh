@@ -7,7 +7,7 @@ LATDIFF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LATDIFF_PACKAGES=(
   g++ cmake make pkg-config git
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
-  libfftw3-dev libfftw3-mpi-dev libboost-program-options-dev librandom123-dev
+  libfftw3-dev libboost-program-options-dev librandom123-dev
   googletest libgtest-dev libbenchmark-dev
   python3-numpy python3-h5py python3-scipy python3-matplotlib python3-pytest
 )
