@@ -9,21 +9,27 @@
 #include <cstdio>
 #include <functional>
 #include <numbers>
+#include <type_traits>
 #include <vector>
 
 #include "lattice/exact_sum.hpp"
 #include "lattice/halo_exchange.hpp"
+#include "samplers/update_result.hpp"
 #include "stats/autocorrelation.hpp"
 
 namespace latdiff::testing {
 
-// Runs `thermalize` + `n` updates from phi and calls observe(phi) after each of the last n.
-template <class Sampler>
-void run_chain(Sampler& sampler, Field& phi, int thermalize, int n,
-               const std::function<void(const Field&)>& observe) {
+// Runs `thermalize` + `n` updates from phi and calls observe(phi) — or observe(phi, result)
+// when the observer also wants the UpdateResult — after each of the last n.
+template <class Sampler, class Observe>
+void run_chain(Sampler& sampler, Field& phi, int thermalize, int n, Observe&& observe) {
   for (int i = 0; i < thermalize + n; ++i) {
-    sampler.update(phi, static_cast<std::uint64_t>(i));
-    if (i >= thermalize) observe(phi);
+    const UpdateResult r = sampler.update(phi, static_cast<std::uint64_t>(i));
+    if (i < thermalize) continue;
+    if constexpr (std::is_invocable_v<Observe&, const Field&, const UpdateResult&>)
+      observe(phi, r);
+    else
+      observe(phi);
   }
 }
 

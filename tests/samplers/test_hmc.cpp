@@ -59,10 +59,8 @@ std::vector<double> delta_h_series(const Geometry& g, const HmcParams& params, i
   Hmc hmc(model, g, params, 7);
   Field phi = make_field(g);
   std::vector<double> dh;
-  for (int i = 0; i < 200 + n; ++i) {
-    const UpdateResult r = hmc.update(phi, static_cast<std::uint64_t>(i));
-    if (i >= 200) dh.push_back(r.delta_h);
-  }
+  testing::run_chain(hmc, phi, 200, n,
+                     [&](const Field&, const UpdateResult& r) { dh.push_back(r.delta_h); });
   return dh;
 }
 

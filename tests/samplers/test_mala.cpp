@@ -39,15 +39,13 @@ void check_free_field(const MalaParams& params, std::uint64_t seed, int n, doubl
   Mala sampler(model, g, params, seed);
   Field phi = make_field(g);
   std::vector<double> phi2, chi, acceptance, dh;
-  for (int i = 0; i < 200 + n; ++i) {
-    const UpdateResult r = sampler.update(phi, static_cast<std::uint64_t>(i));
-    if (i < 200) continue;
+  testing::run_chain(sampler, phi, 200, n, [&](const Field& f, const UpdateResult& r) {
     acceptance.push_back(r.acceptance);
     dh.push_back(r.delta_h);
-    phi2.push_back(site_average(g, phi, [](double x) { return x * x; }));
-    const double m = site_average(g, phi, [](double x) { return x; });
+    phi2.push_back(site_average(g, f, [](double x) { return x * x; }));
+    const double m = site_average(g, f, [](double x) { return x; });
     chi.push_back(static_cast<double>(g.global_volume()) * m * m);
-  }
+  });
   const auto r_phi2 = stats::gamma_method(phi2);
   expect_agrees(r_phi2, testing::free_field_phi2(dims, kM2), "<phi^2>", 4.0, 0.01);
   testing::expect_excludes(r_phi2, biased, "<phi^2> vs unadjusted Langevin's", 6.0);
@@ -79,14 +77,12 @@ void check_one_site(const MalaParams& params, std::uint64_t seed, int n) {
   Mala sampler(model, g, params, seed);
   Field phi = make_field(g);
   std::vector<double> phi2, phi4, acceptance, dh;
-  for (int i = 0; i < 200 + n; ++i) {
-    const UpdateResult r = sampler.update(phi, static_cast<std::uint64_t>(i));
-    if (i < 200) continue;
+  testing::run_chain(sampler, phi, 200, n, [&](const Field& f, const UpdateResult& r) {
     acceptance.push_back(r.acceptance);
     dh.push_back(r.delta_h);
-    phi2.push_back(site_average(g, phi, [](double x) { return x * x; }));
-    phi4.push_back(site_average(g, phi, [](double x) { return x * x * x * x; }));
-  }
+    phi2.push_back(site_average(g, f, [](double x) { return x * x; }));
+    phi4.push_back(site_average(g, f, [](double x) { return x * x * x * x; }));
+  });
   expect_agrees(stats::gamma_method(phi2), testing::one_site_moment(2, kLambda), "<phi^2>", 4.0,
                 0.01);
   expect_agrees(stats::gamma_method(phi4), testing::one_site_moment(4, kLambda), "<phi^4>", 4.0,
