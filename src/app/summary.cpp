@@ -18,6 +18,73 @@ std::string line(const char* name, const stats::GammaResult& r) {
   return buf;
 }
 
+// The deck keys that set the sampler's step size, for the advice in warnings.
+const char* step_size_keys(std::optional<SamplerType> sampler) {
+  if (!sampler) return "the sampler's step size";
+  switch (*sampler) {
+    case SamplerType::metropolis:
+      return "sampler.step";
+    case SamplerType::hmc:
+      return "the step size sampler.trajectory_length / sampler.md_steps";
+    case SamplerType::langevin:
+    case SamplerType::mala:
+      return "sampler.langevin_step";
+  }
+  return "the sampler's step size";
+}
+
+// <exp(-dH)> line. A non-finite dH is a rejected proposal of Metropolis ratio 0 (+inf, see
+// update_result.hpp; older versions wrote NaN), so it counts as exp(-dH) = 0. A dH below -709,
+// seen while a chain still relaxes, overflows exp: the mean is then reported as inf without an
+// error instead of failing the summary.
+std::string exp_minus_delta_h_line(const std::vector<double>& delta_h) {
+  std::vector<double> w(delta_h.size());
+  for (std::size_t i = 0; i < w.size(); ++i)
+    w[i] = std::isfinite(delta_h[i]) ? std::exp(-delta_h[i]) : 0.0;
+  if (std::all_of(w.begin(), w.end(), [](double x) { return std::isfinite(x); }))
+    return line("<exp(-dH)>", stats::gamma_method(w));
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "  %-22s inf  (exp(-dH) overflows at min dH = %.3g: not in equilibrium, raise "
+                "run.thermalize)\n",
+                "<exp(-dH)>", *std::min_element(delta_h.begin(), delta_h.end()));
+  return buf;
+}
+
+// Warning lines for a chain that failed: proposals rejected for a non-finite dH, or a chain
+// that never moved (its averages then describe one configuration, not the target).
+std::string warnings(const SummaryInput& in) {
+  std::string out;
+  char buf[320];
+  const auto non_finite = std::count_if(in.delta_h.begin(), in.delta_h.end(),
+                                        [](double x) { return !std::isfinite(x); });
+  if (non_finite > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "warning: %lld of %zu proposals had a non-finite energy change and were "
+                  "rejected; reduce %s\n",
+                  static_cast<long long>(non_finite), in.delta_h.size(),
+                  step_size_keys(in.sampler));
+    out += buf;
+  }
+  if (!in.accept.empty() &&
+      std::all_of(in.accept.begin(), in.accept.end(), [](double a) { return a == 0; })) {
+    std::snprintf(buf, sizeof buf,
+                  "warning: no proposal was accepted in %zu updates: the chain never moved and "
+                  "its averages are those of the start configuration; lower %s\n",
+                  in.accept.size(), step_size_keys(in.sampler));
+    out += buf;
+  } else if (in.mag.size() >= 2 &&
+             std::all_of(in.mag.begin(), in.mag.end(), [&](double m) { return m == in.mag[0]; })) {
+    // Accepted only before the first measurement: stuck all the same.
+    std::snprintf(buf, sizeof buf,
+                  "warning: m is the same in all %zu measurements: the chain stopped moving and "
+                  "its averages are those of a single configuration; lower %s\n",
+                  in.mag.size(), step_size_keys(in.sampler));
+    out += buf;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_summary(const SummaryInput& in) {
@@ -30,12 +97,8 @@ std::string format_summary(const SummaryInput& in) {
                 updates_per_s * in.volume);
   out += buf;
   if (in.accept.size() >= 2) out += line("acceptance", stats::gamma_method(in.accept));
-  if (in.delta_h.size() >= 2) {
-    std::vector<double> w(in.delta_h.size());
-    for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::exp(-in.delta_h[i]);
-    out += line("<exp(-dH)>", stats::gamma_method(w));
-  }
-  if (in.mag.size() < 2) return out + "  (fewer than 2 measurements: no averages)\n";
+  if (in.delta_h.size() >= 2) out += exp_minus_delta_h_line(in.delta_h);
+  if (in.mag.size() < 2) return out + "  (fewer than 2 measurements: no averages)\n" + warnings(in);
   std::vector<double> abs_m(in.mag.size()), m2(in.mag.size()), m4(in.mag.size());
   for (std::size_t i = 0; i < in.mag.size(); ++i) {
     abs_m[i] = std::abs(in.mag[i]);
@@ -58,7 +121,7 @@ std::string format_summary(const SummaryInput& in) {
                 stats::gamma_method_derived({m2, m4}, [](std::span<const double> a) {
                   return 1 - a[1] / (3 * a[0] * a[0]);
                 }));
-  return out;
+  return out + warnings(in);
 }
 
 }  // namespace latdiff

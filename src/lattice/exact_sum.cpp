@@ -1,8 +1,10 @@
 #include "lattice/exact_sum.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 
@@ -12,7 +14,7 @@ void ExactSum::add(double x) {
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
   const int biased_exp = static_cast<int>((bits >> 52) & 0x7ff);
   if (biased_exp == 0x7ff) {
-    special_ += x;
+    ++non_finite_[std::isnan(x) ? kNan : x > 0 ? kPlusInf : kMinusInf];
     return;
   }
   std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
@@ -51,7 +53,7 @@ ExactSum& ExactSum::operator+=(const ExactSum& other) {
   normalize();
   for (int k = 0; k < kLimbs; ++k) limb_[k] += o.limb_[k];
   pending_ = 1;
-  special_ += other.special_;
+  for (int k = 0; k < kNonFiniteKinds; ++k) non_finite_[k] += other.non_finite_[k];
   return *this;
 }
 
@@ -61,12 +63,19 @@ ExactSum& ExactSum::operator-=(const ExactSum& other) {
   normalize();
   for (int k = 0; k < kLimbs; ++k) limb_[k] -= o.limb_[k];
   pending_ = 1;
-  special_ -= other.special_;
+  // Subtracting an infinity adds one of the opposite sign.
+  non_finite_[kPlusInf] += other.non_finite_[kMinusInf];
+  non_finite_[kMinusInf] += other.non_finite_[kPlusInf];
+  non_finite_[kNan] += other.non_finite_[kNan];
   return *this;
 }
 
 double ExactSum::value() const {
-  if (special_ != 0.0 || std::isnan(special_)) return special_;
+  const bool plus = non_finite_[kPlusInf] > 0, minus = non_finite_[kMinusInf] > 0;
+  if (non_finite_[kNan] > 0 || (plus && minus)) return std::numeric_limits<double>::quiet_NaN();
+  if (plus || minus)
+    return plus ? std::numeric_limits<double>::infinity()
+                : -std::numeric_limits<double>::infinity();
   ExactSum n = *this;
   n.normalize();
   // Work with the magnitude so that all limbs are non-negative digits; the representation is
@@ -87,9 +96,14 @@ double ExactSum::value() const {
 
 void ExactSum::allreduce(MPI_Comm comm) {
   normalize();
-  MPI_Allreduce(MPI_IN_PLACE, limb_.data(), kLimbs, MPI_INT64_T, MPI_SUM, comm);
-  double special = special_;
-  MPI_Allreduce(&special, &special_, 1, MPI_DOUBLE, MPI_SUM, comm);
+  // Digits and non-finite counts in one message: one collective per global sum.
+  std::array<std::int64_t, kLimbs + kNonFiniteKinds> words;
+  std::copy(limb_.begin(), limb_.end(), words.begin());
+  std::copy(non_finite_.begin(), non_finite_.end(), words.begin() + kLimbs);
+  MPI_Allreduce(MPI_IN_PLACE, words.data(), static_cast<int>(words.size()), MPI_INT64_T, MPI_SUM,
+                comm);
+  std::copy(words.begin(), words.begin() + kLimbs, limb_.begin());
+  std::copy(words.begin() + kLimbs, words.end(), non_finite_.begin());
   pending_ = 1;
 }
 

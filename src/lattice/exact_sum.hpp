@@ -4,6 +4,11 @@
 // so a global sum is bitwise the same whatever the order of terms and however the lattice is
 // split over ranks. This is what makes HMC accept/reject decisions and observables identical
 // on 1, 2 or 4 ranks (DESIGN.md §5).
+//
+// Non-finite terms are counted by kind (+inf, -inf, NaN) instead of being added, so a sum with
+// one is just as order independent: value() is +inf or -inf when only infinities of that sign
+// occurred, and the canonical quiet NaN when a NaN or infinities of both signs did. The counts
+// travel in the same collective as the digits, so a non-finite sum is seen alike on every rank.
 #pragma once
 
 #include <mpi.h>
@@ -23,7 +28,8 @@ class ExactSum {
   }
   ExactSum& operator+=(const ExactSum& other);
   ExactSum& operator-=(const ExactSum& other);
-  // The exact sum, rounded to the nearest double (NaN if any term was NaN, +-inf on overflow).
+  // The exact sum rounded to the nearest double (+-inf when it overflows), or the non-finite
+  // result above when a term was not finite.
   double value() const;
   // Collective over comm: replaces this rank's partial sum by the sum over all ranks.
   void allreduce(MPI_Comm comm);
@@ -34,10 +40,11 @@ class ExactSum {
   static constexpr int kLimbBits = 32;
   static constexpr int kBias = 1074 + 64;
   static constexpr int kLimbs = (2 * 1024 + 1074 + 128) / kLimbBits + 2;
+  enum NonFinite { kPlusInf, kMinusInf, kNan, kNonFiniteKinds };
   void normalize();
   std::array<std::int64_t, kLimbs> limb_{};
-  std::uint32_t pending_ = 0;  // additions since the last normalisation
-  double special_ = 0.0;       // sum of non-finite terms (NaN/inf), kept separately
+  std::array<std::int64_t, kNonFiniteKinds> non_finite_{};  // terms of each non-finite kind
+  std::uint32_t pending_ = 0;                               // additions since normalisation
 };
 
 // Collective: exact global sum of per-rank values.

@@ -5,10 +5,10 @@
 // for a free field in mass form with M^2 = m^2 every mode oscillates with frequency 1, so the
 // IR modes move as fast as the UV ones. dH is an exact global sum (exact_sum.hpp) and the
 // accept draw comes from a global stream, so every rank and every decomposition takes the same
-// decision.
+// decision; a trajectory whose dH is not finite (too large a step) is rejected and reported
+// with dH = +inf (update_result.hpp).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <memory>
 
@@ -61,11 +61,10 @@ class Hmc {
     ExactSum dh = hamiltonian(phi, pi_);
     dh -= h_old;
     dh.allreduce(g_.comm());
-    const double delta_h = dh.value();
-    const double u = accept_rng_.uniform(update_index, 0);
-    const bool accept = delta_h <= 0 || u < std::exp(-delta_h);
-    if (!accept) phi = saved_;
-    return {accept ? 1.0 : 0.0, delta_h};
+    // A trajectory that overflowed (non-finite dH) is rejected like any other.
+    const UpdateResult r = accept_reject(dh.value(), accept_rng_.uniform(update_index, 0));
+    if (r.acceptance == 0) phi = saved_;
+    return r;
   }
 
   // Collective. Molecular-dynamics trajectory of length tau in md_steps steps; exposed for

@@ -16,9 +16,12 @@
 // noise K^{1/2} (eta_n + eta_{n+1}) is the sum of the two transformed draws.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "io/config.hpp"
@@ -56,12 +59,14 @@ class Langevin {
                                             : nullptr) {}
 
   // Collective. One Langevin step with noise index n = update_index; halos of phi must be
-  // current on entry and are on exit. Always accepted; delta_h is undefined (NaN).
+  // current on entry and are on exit. Always accepted; delta_h is undefined (NaN). Throws
+  // std::runtime_error on every rank if the step made any site non-finite (phi is then lost).
   UpdateResult update(Field& phi, std::uint64_t update_index) {
     model_.force(phi, force_);
     if (kernel_) kernel_->apply(force_);
     const double eps = params_.step;
     const int n = g_.row_length();
+    std::uint64_t overflow = 0;  // 1 once a site is non-finite
     if (params_.scheme == LangevinScheme::euler) {
       draw_noise(update_index, eta_);
       const double c = std::sqrt(2 * eps);
@@ -69,7 +74,10 @@ class Langevin {
         double* __restrict x = phi.data() + g_.row_start(r);
         const double* __restrict f = force_.data() + g_.row_start(r);
         const double* __restrict z = eta_.data() + g_.row_start(r);
-        for (int j = 0; j < n; ++j) x[j] += eps * f[j] + c * z[j];
+        for (int j = 0; j < n; ++j) {
+          x[j] += eps * f[j] + c * z[j];
+          overflow |= non_finite(x[j]);
+        }
       }
     } else {
       // eta_{n+1} drawn for the previous update is reused when updates are consecutive: half
@@ -87,14 +95,29 @@ class Langevin {
         const double* __restrict f = force_.data() + g_.row_start(r);
         const double* __restrict z0 = eta_.data() + g_.row_start(r);
         const double* __restrict z1 = eta_next_.data() + g_.row_start(r);
-        for (int j = 0; j < n; ++j) x[j] += eps * f[j] + c * (z0[j] + z1[j]);
+        for (int j = 0; j < n; ++j) {
+          x[j] += eps * f[j] + c * (z0[j] + z1[j]);
+          overflow |= non_finite(x[j]);
+        }
       }
     }
+    // The unadjusted step cannot reject: a non-finite field is an error, decided by one
+    // reduction so that every rank throws the same exception at the same update.
+    MPI_Allreduce(MPI_IN_PLACE, &overflow, 1, MPI_UINT64_T, MPI_BOR, g_.comm());
+    if (overflow)
+      throw std::runtime_error("sampler.langevin_step: update " + std::to_string(update_index + 1) +
+                               " made the field non-finite (the Langevin dynamics is unstable at "
+                               "this step size); lower sampler.langevin_step");
     halo_.exchange(phi);
     return {1.0};
   }
 
  private:
+  // 1 if x is inf or NaN (all exponent bits set), else 0. Integer arithmetic, so that the OR
+  // over a row vectorises, which a floating-point test of x does not.
+  static std::uint64_t non_finite(double x) {
+    return (((std::bit_cast<std::uint64_t>(x) >> 52) & 0x7ff) + 1) >> 11;
+  }
   // Collective with Fourier acceleration. out = the noise of update n: eta_n, or K^{1/2} eta_n.
   void draw_noise(std::uint64_t n, Field& out) {
     fill_normals(g_, noise_rng_, n, out);

@@ -5,7 +5,9 @@
 //   delta_h = S(phi') - S(phi) + log q(phi'|phi) - log q(phi|phi'),
 // which makes the chain exact for exp(-S) at any step size (DESIGN.md §3). delta_h is one
 // exact global sum (exact_sum.hpp) of per-site terms and the accept draw comes from a global
-// stream keyed by the update index, so every rank and every decomposition decides alike.
+// stream keyed by the update index, so every rank and every decomposition decides alike; a
+// proposal whose delta_h is not finite (too large a step) is rejected and reported with
+// delta_h = +inf (update_result.hpp).
 //
 // Fourier acceleration (kernel K of fourier_kernel.hpp, as in langevin.hpp) proposes
 //   phi' = phi + eps K F(phi) + sqrt(2 eps) K^{1/2} eta,
@@ -53,7 +55,7 @@ class Mala {
         work_(kernel_ ? make_field(g) : Field()) {}
 
   // Collective. One proposal and accept/reject; halos of phi must be current on entry and are
-  // on exit. Returns acceptance 0 or 1 and delta_h = -log(Metropolis ratio).
+  // on exit. Returns acceptance 0 or 1 and delta_h = -log(Metropolis ratio), +inf if not finite.
   UpdateResult update(Field& phi, std::uint64_t update_index) {
     const double eps = params_.step;
     const double c = std::sqrt(2 * eps);
@@ -95,12 +97,10 @@ class Mala {
       });
     }
     dh.allreduce(g_.comm());
-    const double delta_h = dh.value();
-    const double u = accept_rng_.uniform(update_index, 0);
-    // A NaN delta_h (overflowing proposal) fails both tests and is rejected.
-    const bool accept = delta_h <= 0 || u < std::exp(-delta_h);
-    if (accept) phi = proposal_;  // same size: copies into phi's storage, halos included
-    return {accept ? 1.0 : 0.0, delta_h};
+    // An overflowing proposal (non-finite delta_h) is rejected like any other.
+    const UpdateResult r = accept_reject(dh.value(), accept_rng_.uniform(update_index, 0));
+    if (r.acceptance == 1) phi = proposal_;  // same size: copies into phi's storage, halos too
+    return r;
   }
 
  private:

@@ -42,6 +42,8 @@ class Metropolis {
                                        static_cast<std::uint64_t>(hit));
           const double proposal = phi[s.padded] + params_.step * (2 * u[0] - 1);
           const double ds = model_.local_action_change(phi, s.padded, proposal);
+          // A proposal that overflows the action (ds = +inf, or NaN from inf - inf) fails both
+          // tests and is rejected.
           if (ds <= 0 || u[1] < std::exp(-ds)) {
             phi[s.padded] = proposal;
             ++accepted;

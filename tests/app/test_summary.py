@@ -1,5 +1,5 @@
 """The summary printed on success: acceptance, <|m|> and chi with '+-' errors, whose values
-agree with the series in the output file."""
+agree with the series in the output file, and no warning for a healthy chain."""
 
 import math
 import re
@@ -35,6 +35,8 @@ def test_summary(latdiff, sampler, ranks):
     out = r.stdout
     assert out.count("latdiff summary") == 1, "summary printed more than once"
     assert r.stderr.strip() == ""
+    # A healthy chain (test_sampler_failures.py has the failing ones).
+    assert "warning" not in out, out
     data = read_output(latdiff.cwd / "latdiff.h5")
     mag = data["observables/mag"]
     accept = data["sampler/accept"][thermalize:]

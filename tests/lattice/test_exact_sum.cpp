@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
+#include <tuple>
+#include <vector>
 
 #include "lattice/exact_sum.hpp"
 
@@ -59,13 +64,63 @@ TEST(ExactSum, DifferenceOfSums) {
   EXPECT_EQ(a.value(), 2.0);
 }
 
-TEST(ExactSum, NonFinitePropagates) {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+
+bool same_bits(double a, double b) {
+  return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+
+ExactSum sum_of(const std::vector<double>& terms) {
   ExactSum s;
-  s.add(1.0);
-  s.add(std::numeric_limits<double>::infinity());
-  EXPECT_TRUE(std::isinf(s.value()));
-  s.add(std::numeric_limits<double>::quiet_NaN());
-  EXPECT_TRUE(std::isnan(s.value()));
+  for (double x : terms) s.add(x);
+  return s;
+}
+
+TEST(ExactSum, NonFiniteTermsDecideTheValue) {
+  EXPECT_TRUE(same_bits(sum_of({1.0, kInf, 2.0}).value(), kInf));
+  EXPECT_TRUE(same_bits(sum_of({1.0, -kInf, -kInf}).value(), -kInf));
+  // inf - inf and NaN give the one canonical quiet NaN, whatever the NaN's sign or payload.
+  EXPECT_TRUE(same_bits(sum_of({kInf, 1.0, -kInf}).value(), kNan));
+  EXPECT_TRUE(same_bits(sum_of({1.0, -kNan}).value(), kNan));
+  EXPECT_TRUE(same_bits(
+      sum_of({std::bit_cast<double>(std::uint64_t{0x7ff8dead00000001}), kInf}).value(), kNan));
+}
+
+TEST(ExactSum, NonFiniteResultIsOrderIndependent) {
+  // Floating-point addition of the same terms gives NaNs of different bits in different
+  // orders; the sum must not.
+  auto by_bits = [](double a, double b) {
+    return std::bit_cast<std::uint64_t>(a) < std::bit_cast<std::uint64_t>(b);
+  };
+  std::vector<double> x = {kInf, -kNan, 3.0, -kInf, kNan, -2.0};
+  std::sort(x.begin(), x.end(), by_bits);
+  do ASSERT_TRUE(same_bits(sum_of(x).value(), kNan));
+  while (std::next_permutation(x.begin(), x.end(), by_bits));
+}
+
+TEST(ExactSum, DifferenceOfNonFiniteSums) {
+  ExactSum inf = sum_of({kInf}), finite = sum_of({1.0});
+  ExactSum a = finite;
+  a -= inf;
+  EXPECT_TRUE(same_bits(a.value(), -kInf));
+  ExactSum b = inf;
+  b -= finite;
+  EXPECT_TRUE(same_bits(b.value(), kInf));
+  ExactSum c = inf;
+  c -= inf;  // inf - inf
+  EXPECT_TRUE(same_bits(c.value(), kNan));
+  ExactSum d = sum_of({-kInf});
+  d += inf;
+  EXPECT_TRUE(same_bits(d.value(), kNan));
+}
+
+TEST(ExactSum, FiniteTermsOverflowOnlyInTheRoundedValue) {
+  const double big = std::numeric_limits<double>::max();
+  EXPECT_TRUE(same_bits(sum_of({big, big}).value(), kInf));
+  EXPECT_TRUE(same_bits(sum_of({-big, -big}).value(), -kInf));
+  // The accumulator itself does not overflow: the excess cancels exactly.
+  EXPECT_EQ(sum_of({big, big, -big}).value(), big);
 }
 
 TEST(ExactSum, GlobalSumIndependentOfSplit) {
@@ -82,6 +137,35 @@ TEST(ExactSum, GlobalSumIndependentOfSplit) {
   for (std::size_t i = rank; i < x.size(); i += size) mine.add(x[i]);
   mine.allreduce(MPI_COMM_WORLD);
   EXPECT_EQ(mine.value(), all.value());
+}
+
+// The bits of x on rank 0, on every rank.
+double rank0_value(double x) {
+  MPI_Bcast(&x, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  return x;
+}
+
+TEST(ExactSum, NonFiniteTermOnOneRankIsSeenByAll) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const int last = size - 1;
+  // +inf on the last rank only, then also -inf on rank 0 (NaN), in allreduce and
+  // allreduce_each alike.
+  for (auto [on_last, on_first, expected] :
+       {std::tuple{kInf, 0.0, kInf}, std::tuple{kInf, -kInf, kNan}}) {
+    ExactSum s;
+    s.add(1.0);
+    if (rank == last) s.add(on_last);
+    if (rank == 0) s.add(on_first);
+    std::vector<ExactSum> each = {s, sum_of({2.0})};
+    s.allreduce(MPI_COMM_WORLD);
+    allreduce_each(each, MPI_COMM_WORLD);
+    EXPECT_TRUE(same_bits(s.value(), expected)) << s.value();
+    EXPECT_TRUE(same_bits(each[0].value(), expected)) << each[0].value();
+    EXPECT_EQ(each[1].value(), 2.0 * size);
+    EXPECT_TRUE(same_bits(rank0_value(s.value()), s.value()));
+  }
 }
 
 }  // namespace
