@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
@@ -42,6 +43,44 @@ std::string join(const std::vector<std::string>& words, const std::string& separ
   std::string s;
   for (std::size_t i = 0; i < words.size(); ++i) s += (i ? separator : "") + words[i];
   return s;
+}
+
+// Length of the well-formed UTF-8 sequence that starts at text[i] (1 for ASCII), 0 if none does
+// (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short).
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char low = 0x80, high = 0xbf;  // allowed second byte (RFC 3629, section 4)
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    n = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    n = 3;
+    if (lead == 0xe0) low = 0xa0;   // overlong
+    if (lead == 0xed) high = 0x9f;  // UTF-16 surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    n = 4;
+    if (lead == 0xf0) low = 0x90;   // overlong
+    if (lead == 0xf4) high = 0x8f;  // beyond U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  return n;
+}
+
+// Offset of the first byte that is not part of well-formed UTF-8, npos if there is none.
+std::size_t invalid_utf8_at(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
 }
 
 template <class T>
@@ -121,6 +160,19 @@ Key number_key(std::string section, std::string name, Get get, std::optional<Bou
           [get](const Config& c) { return format_number(get(c)); }};
 }
 
+// An update count or interval: a number_key also bounded by kMaxUpdates.
+template <class Get>
+Key count_key(std::string section, std::string name, Get get, Bound lower, std::string meaning) {
+  Key k = number_key(std::move(section), std::move(name), get, lower, std::move(meaning));
+  k.allowed += " and <= 2^62";
+  k.read = [read = k.read, get](Config& c, const std::string& text) {
+    read(c, text);
+    if (get(c) > kMaxUpdates)
+      throw BadValue("must be <= 2^62 = " + format_number(kMaxUpdates) + " (got " + text + ")");
+  };
+  return k;
+}
+
 // Space-separated integers, `min_count` to `max_count` of them, each within `lower`.
 template <class Get>
 Key int_list_key(std::string section, std::string name, Get get, std::size_t min_count,
@@ -181,7 +233,8 @@ Key choice_key(std::string section, std::string name, Get get, Names<member_t<Ge
           }};
 }
 
-// Free text (paths). '#' and control characters cannot be written back into a deck.
+// Free text (paths). '#' and control characters cannot be written back into a deck, and the
+// resolved deck is stored as a UTF-8 string.
 template <class Get>
 Key string_key(std::string section, std::string name, Get get, bool allow_empty,
                std::string meaning) {
@@ -195,6 +248,8 @@ Key string_key(std::string section, std::string name, Get get, bool allow_empty,
             for (unsigned char ch : text)
               if (ch == '#' || ch < 0x20 || ch == 0x7f)
                 throw BadValue("must not contain '#' or control characters (got '" + text + "')");
+            if (invalid_utf8_at(text) != std::string_view::npos)
+              throw BadValue("must be UTF-8 text (got '" + text + "')");
             get(c) = text;
           },
           [get](const Config& c) { return get(c); }};
@@ -293,13 +348,14 @@ std::vector<Key> deck_keys() {
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "
           "process grid."),
-      number_key(
+      count_key(
           "run", "thermalize", [](auto& c) -> auto& { return c.run.thermalize; }, non_negative,
-          "Updates (sweeps or trajectories) before measuring."),
-      number_key(
+          "Updates (sweeps or trajectories) before measuring; thermalize + updates must be "
+          "<= 2^62."),
+      count_key(
           "run", "updates", [](auto& c) -> auto& { return c.run.updates; }, non_negative,
-          "Updates after thermalization."),
-      number_key(
+          "Updates after thermalization; thermalize + updates must be <= 2^62."),
+      count_key(
           "run", "measure_every", [](auto& c) -> auto& { return c.run.measure_every; },
           at_least_one, "Measure observables every n-th update after thermalization."),
       string_key(
@@ -313,18 +369,19 @@ std::vector<Key> deck_keys() {
           "run", "resume", [](auto& c) -> auto& { return c.run.resume; },
           {{ResumeMode::automatic, "auto"}, {ResumeMode::never, "never"}},
           "auto: continue from output.checkpoint if that file exists, otherwise start "
-          "fresh; never: always start fresh, overwriting."),
+          "fresh; never: always start fresh (replacing another chain's files needs "
+          "output.overwrite = true)."),
       string_key(
           "output", "file", [](auto& c) -> auto& { return c.output.file; }, false,
           "HDF5 output file: observables, saved configurations and this resolved deck."),
-      number_key(
+      count_key(
           "output", "save_every", [](auto& c) -> auto& { return c.output.save_every; },
           non_negative,
           "Save the configuration every n-th update after thermalization (0 = never)."),
       string_key(
           "output", "checkpoint", [](auto& c) -> auto& { return c.output.checkpoint; }, true,
           "Checkpoint file. Empty: output.file with its .h5 suffix replaced by .ckpt.h5."),
-      number_key(
+      count_key(
           "output", "checkpoint_every", [](auto& c) -> auto& { return c.output.checkpoint_every; },
           non_negative,
           "Write a checkpoint every n-th update (0 = only at the end and on SIGTERM or "
@@ -337,7 +394,7 @@ std::vector<Key> deck_keys() {
           "Two-point functions under /correlators: G(p) (radially binned for d >= 3), C(t), "
           "G(0), G(p_min e_mu), xi_2. none: not recorded; measurement: one row per measurement; "
           "block: one row per output.block_measurements measurements, their mean."),
-      number_key(
+      count_key(
           "output", "block_measurements",
           [](auto& c) -> auto& { return c.output.block_measurements; }, at_least_one,
           "Measurements per block when output.correlators = block (a partial block at the end "
@@ -348,6 +405,14 @@ std::vector<Key> deck_keys() {
           "Block-spin coarse-graining (b = 2, repeated): m, phi^2, the nearest-neighbour "
           "product and G at the lowest momenta of every level under /coarse/level_k, with the "
           "cadence of /correlators (per measurement when output.correlators = none)."),
+      choice_key(
+          "output", "overwrite", [](auto& c) -> auto& { return c.output.overwrite; },
+          {{false, "false"}, {true, "true"}},
+          "Whether a fresh chain may replace an existing output.file or output.checkpoint "
+          "that holds other data. false: a fresh chain writes only to files that are missing, "
+          "empty, or hold this same chain (same deck in every key that defines the chain, "
+          "which it then regenerates bit for bit); any other file is refused. true: replace "
+          "it."),
   };
 }
 
@@ -445,10 +510,47 @@ std::map<std::string, std::string> collect(const po::parsed_options& parsed,
                   e.what() + ")");
 }
 
+// Up to 60 bytes of `line` around offset `at`, with "..." where it is cut: one readable line.
+std::string excerpt(std::string_view line, std::size_t at) {
+  constexpr std::size_t width = 60;
+  const std::size_t begin = at > width / 2 ? at - width / 2 : 0;
+  std::string s = begin > 0 ? "..." : "";
+  s += line.substr(begin, width);
+  if (begin + width < line.size()) s += "...";
+  return s;
+}
+
+// The deck text without a leading UTF-8 byte-order mark (some Windows editors write one).
+// Boost would cut a line at a NUL byte and read a CR-only file as one line of junk, so those,
+// and text that is not UTF-8 (the resolved deck is stored as UTF-8), are refused here, naming
+// the line. CRLF needs nothing: Boost trims the CR with the other trailing white space.
+std::string_view checked_deck_text(std::string_view text, const std::string& deck_name) {
+  constexpr std::string_view bom = "\xef\xbb\xbf";
+  if (text.starts_with(bom)) text.remove_prefix(bom.size());
+  constexpr auto npos = std::string_view::npos;
+  if (text.find('\r') != npos && text.find('\n') == npos)
+    throw DeckError(deck_name +
+                    ": lines end in CR only (old Mac line endings); convert them to LF or CRLF");
+  std::size_t number = 1;
+  for (std::size_t begin = 0; begin < text.size(); ++number) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line = text.substr(begin, end - begin);
+    const std::string where = deck_name + ": line " + std::to_string(number);
+    if (const auto at = line.find('\0'); at != npos)
+      throw DeckError(where + " has a NUL byte at byte " + std::to_string(at + 1) + " ('" +
+                      excerpt(line, at) + "'); a deck must be UTF-8 text, not binary or UTF-16");
+    if (const auto at = invalid_utf8_at(line); at != npos)
+      throw DeckError(where + " is not valid UTF-8 at byte " + std::to_string(at + 1) + " ('" +
+                      excerpt(line, at) + "'); save the deck as UTF-8");
+    begin = end + 1;
+  }
+  return text;
+}
+
 po::parsed_options parse_deck_text(const std::string& deck_text, const std::string& deck_name,
                                    const po::options_description& description) {
   try {
-    std::istringstream in(deck_text);
+    std::istringstream in(std::string(checked_deck_text(deck_text, deck_name)));
     return po::parse_config_file(in, description, true);
   } catch (const po::error& e) {
     rethrow_syntax_error(e, false, deck_name);
@@ -472,6 +574,11 @@ po::parsed_options parse_overrides(const std::vector<std::string>& overrides,
 
 // Checks between keys, after every key has passed its own check; fills derived defaults.
 void check_consistency(Config& c) {
+  // Each is <= kMaxUpdates, so the subtraction cannot overflow.
+  if (c.run.updates > kMaxUpdates - c.run.thermalize)
+    throw DeckError("run.updates: run.thermalize + run.updates must be <= 2^62 = " +
+                    format_number(kMaxUpdates) + " (got " + format_number(c.run.thermalize) +
+                    " + " + format_number(c.run.updates) + ")");
   const auto& dims = c.lattice.dims;
   const auto& procs = c.lattice.procs;
   const int d = static_cast<int>(dims.size());
@@ -549,6 +656,29 @@ std::string wrap(const std::string& paragraph, std::size_t indent, std::size_t w
 }
 
 }  // namespace
+
+std::string printable(std::string_view text) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  std::string s;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_length(text, i);
+    // C0 controls, DEL, and the C1 controls U+0080..U+009F (0xc2 0x80..0xc2 0x9f).
+    const bool control =
+        byte(i) < 0x20 || byte(i) == 0x7f || (n == 2 && byte(i) == 0xc2 && byte(i + 1) < 0xa0);
+    const std::size_t end = i + std::max<std::size_t>(n, 1);  // an invalid byte on its own
+    if (n > 0 && !control) {
+      s += text.substr(i, n);
+    } else {
+      for (; i < end; ++i) {
+        char escape[5];
+        std::snprintf(escape, sizeof escape, "\\x%02x", byte(i));
+        s += escape;
+      }
+    }
+    i = end;
+  }
+  return s;
+}
 
 Config parse_deck(const std::string& deck_text, const std::string& deck_name,
                   const std::vector<std::string>& overrides) {

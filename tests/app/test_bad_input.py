@@ -3,14 +3,17 @@ file, no summary, and not a byte of any file in the working directory created, c
 removed -- neither in a fresh directory nor next to the output and checkpoint of an earlier
 good run."""
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import EXIT_BAD_INPUT, Latdiff, describe, write_deck
+from conftest import (EXIT_BAD_INPUT, Latdiff, assert_same_chain, deck_attr, describe,
+                      read_output, write_deck)
 
 DECK = {
     "lattice": {"dims": "8 12"},
@@ -88,6 +91,26 @@ def bad_deck(text):
     return setup
 
 
+def deck_bytes(name, transform):
+    """Writes name: the bytes of run.ini passed through transform(bytes)."""
+    def setup(d):
+        (d / name).write_bytes(transform((d / "run.ini").read_bytes()))
+    return setup
+
+
+def fifo(name):
+    def setup(d):
+        os.mkfifo(d / name)
+    return setup
+
+
+BIG_DECK = deck_bytes("big.ini", lambda b: b + b"#" * (1 << 20) + b"\n")
+CR_DECK = deck_bytes("cr.ini", lambda b: b.replace(b"\n", b"\r"))
+NUL_DECK = deck_bytes("nul.ini", lambda b: b.replace(b"start = hot", b"start = h\0ot"))
+LATIN1_DECK = deck_bytes("latin1.ini", lambda b: b + "# café\n".encode("latin-1"))
+UTF16_DECK = deck_bytes("utf16.ini", lambda b: b.decode().encode("utf-16"))
+
+
 # id, ranks, arguments after nothing (the deck is named in args), substrings the error line
 # must contain, setup(dir) run after the directory is prepared, and where the case applies:
 # "fresh" (no earlier output), "existing" (an earlier run's out.h5 and out.ckpt.h5 present,
@@ -134,6 +157,38 @@ CASES = [
     ("deck_is_a_directory", 1, ["deckdir.ini", "--lattice.dims=8 12"], ["deckdir.ini"],
      lambda d: (d / "deckdir.ini").mkdir(), "fresh existing"),
     ("missing_deck_np2", 2, ["nonexistent.ini"], ["nonexistent.ini"], None, "fresh"),
+    ("deck_is_a_directory_np2", 2, ["deckdir.ini"], ["deckdir.ini", "directory"],
+     lambda d: (d / "deckdir.ini").mkdir(), "fresh"),
+    ("deck_is_dev_zero", 1, ["/dev/zero"], ["/dev/zero", "character device"], None,
+     "fresh existing"),
+    ("deck_is_dev_zero_np2", 2, ["/dev/zero"], ["/dev/zero"], None, "fresh"),
+    ("deck_is_a_fifo", 1, ["fifo.ini"], ["fifo.ini", "FIFO"], fifo("fifo.ini"), "fresh existing"),
+    ("deck_is_a_fifo_np2", 2, ["fifo.ini"], ["fifo.ini", "FIFO"], fifo("fifo.ini"), "fresh"),
+    ("deck_over_1_mib", 1, ["big.ini"], ["big.ini", "1 MiB"], BIG_DECK, "fresh existing"),
+    ("deck_over_1_mib_np2", 2, ["big.ini"], ["big.ini", "1 MiB"], BIG_DECK, "fresh"),
+    ("deck_with_cr_only_line_endings", 1, ["cr.ini"], ["cr.ini", "CR only"], CR_DECK,
+     "fresh existing"),
+    ("deck_with_cr_only_line_endings_np2", 2, ["cr.ini"], ["cr.ini", "CR only"], CR_DECK,
+     "fresh"),
+    ("deck_with_nul_byte", 1, ["nul.ini"], ["nul.ini", "NUL byte", "'start = h\\x00ot'"],
+     NUL_DECK, "fresh existing"),
+    ("deck_with_nul_byte_np2", 2, ["nul.ini"], ["nul.ini", "NUL byte"], NUL_DECK, "fresh"),
+    ("deck_not_utf8", 1, ["latin1.ini"], ["latin1.ini", "UTF-8", "'# caf\\xe9'"], LATIN1_DECK,
+     "fresh existing"),
+    ("deck_in_utf16", 1, ["utf16.ini"], ["utf16.ini", "NUL byte"], UTF16_DECK, "fresh"),
+    ("control_character_in_deck", 1, ["ctl.ini"], ["run.start", "'h\\x1bot'"],
+     deck_bytes("ctl.ini", lambda b: b.replace(b"start = hot", b"start = h\x1bot")), "fresh"),
+    ("path_not_utf8_on_command_line", 1, ["run.ini", "--output.file=caf\udce9.h5"],
+     ["output.file", "'caf\\xe9.h5'"], None, "fresh existing"),
+    ("updates_beyond_int64", 1, ["run.ini", "--run.updates=9223372036854775807"],
+     ["run.updates", "2^62"], None, "fresh existing"),
+    ("updates_beyond_int64_np2", 2, ["run.ini", "--run.updates=9223372036854775807"],
+     ["run.updates", "2^62"], None, "fresh"),
+    ("thermalize_plus_updates_beyond_2_62", 1,
+     ["run.ini", "--run.thermalize=4611686018427387904", "--run.updates=1"],
+     ["run.updates", "run.thermalize + run.updates", "2^62"], None, "fresh existing"),
+    ("save_every_beyond_2_62", 1, ["run.ini", "--output.save_every=9223372036854775807"],
+     ["output.save_every", "2^62"], None, "fresh"),
     ("missing_start_file", 1, ["run.ini", "--run.start=missing.h5"], ["run.start", "missing.h5"], None,
      "fresh existing"),
     ("missing_start_file_np2", 2, ["run.ini", "--run.start=missing.h5"], ["run.start", "missing.h5"], None,
@@ -188,7 +243,10 @@ def test_bad_input(case, mode, good_run, tmp_path):
         setup(tmp_path)
     before = snapshot(tmp_path)
 
-    r = Latdiff(tmp_path).run(args, np=ranks)
+    try:
+        r = Latdiff(tmp_path).run(args, np=ranks, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("latdiff hung on bad input")
 
     assert r.returncode == EXIT_BAD_INPUT, describe(r)
     lines = [line for line in r.stderr.splitlines() if line.strip()]
@@ -201,3 +259,16 @@ def test_bad_input(case, mode, good_run, tmp_path):
     assert sorted(after) == sorted(before), "files created or removed"
     for name, data in before.items():
         assert after[name] == data, f"{name} was modified"
+
+
+@pytest.mark.parametrize("name,ranks,transform", [
+    ("bom", 1, lambda b: b"\xef\xbb\xbf" + b),
+    ("crlf", 1, lambda b: b.replace(b"\n", b"\r\n")),
+    ("bom_crlf_np2", 2, lambda b: b"\xef\xbb\xbf" + b.replace(b"\n", b"\r\n")),
+], ids=["bom", "crlf", "bom_crlf_np2"])
+def test_deck_with_bom_or_crlf_runs_like_the_plain_deck(name, ranks, transform, good_run,
+                                                        tmp_path):
+    (tmp_path / "run.ini").write_bytes(transform((good_run / "run.ini").read_bytes()))
+    Latdiff(tmp_path).ok(["run.ini"], np=ranks, timeout=120)
+    assert_same_chain(read_output(tmp_path / "out.h5"), read_output(good_run / "out.h5"), name)
+    assert deck_attr(tmp_path / "out.h5") == deck_attr(good_run / "out.h5")
