@@ -1,7 +1,10 @@
 #include "app/resume.hpp"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
+
+#include "io/output_file.hpp"
 
 namespace latdiff {
 
@@ -34,20 +37,122 @@ std::map<std::string, std::string> deck_entries(const std::string& text) {
 
 bool may_differ_on_resume(const std::string& key) {
   return key == "run.updates" || key == "run.resume" || key == "lattice.procs" ||
-         key == "output.checkpoint_every";
+         key == "output.checkpoint_every" || key == "output.overwrite";
 }
 
-void check_resumable(const std::string& checkpoint_deck, const std::string& current_deck,
-                     const std::string& checkpoint_path, const std::string& what) {
-  const auto before = deck_entries(checkpoint_deck), now = deck_entries(current_deck);
+std::optional<DeckDifference> chain_difference(const std::string& before_deck,
+                                               const std::string& current_deck) {
+  const auto before = deck_entries(before_deck), now = deck_entries(current_deck);
   for (const auto& [key, value] : now) {
     if (may_differ_on_resume(key)) continue;
     const auto it = before.find(key);
     const std::string old = it == before.end() ? "(absent)" : it->second;
-    if (old != value)
-      throw ResumeError(key + ": " + what + " '" + checkpoint_path + "' was written with '" + old +
-                        "' but the deck now says '" + value +
-                        "'; restore the value, or start afresh with --run.resume=never");
+    if (old != value) return DeckDifference{key, old, value};
+  }
+  return std::nullopt;
+}
+
+void check_resumable(const std::string& checkpoint_deck, const std::string& current_deck,
+                     const std::string& checkpoint_path, const std::string& what) {
+  if (const auto d = chain_difference(checkpoint_deck, current_deck))
+    throw ResumeError(d->key + ": " + what + " '" + checkpoint_path + "' was written with '" +
+                      d->before + "' but the deck now says '" + d->now +
+                      "'; restore the value, or start afresh with --run.resume=never "
+                      "--output.overwrite=true");
+}
+
+namespace {
+
+// Rows a chain has written after `updates` updates, and the step number of each kept row.
+struct Cadence {
+  std::string dataset;
+  std::int64_t rows;          // rows the chain has written
+  std::int64_t first, every;  // row i holds update first + i * every
+};
+
+std::int64_t measurements(const Config& cfg, std::int64_t updates) {
+  return std::max<std::int64_t>(0, updates - cfg.run.thermalize) / cfg.run.measure_every;
+}
+
+// Measurements per /correlators and /coarse row.
+std::int64_t measurements_per_row(const OutputConfig& out) {
+  return out.correlators == CorrelatorMode::block ? out.block_measurements : 1;
+}
+
+std::vector<Cadence> cadences(const Config& cfg, std::int64_t updates) {
+  const RunConfig& run = cfg.run;
+  const OutputConfig& out = cfg.output;
+  const std::int64_t measuring = std::max<std::int64_t>(0, updates - run.thermalize);
+  const std::int64_t measured = measurements(cfg, updates);
+  std::vector<Cadence> c;
+  c.push_back(
+      {"/observables/step", measured, run.thermalize + run.measure_every, run.measure_every});
+  c.push_back({"/configurations/step", out.save_every > 0 ? measuring / out.save_every : 0,
+               run.thermalize + out.save_every, out.save_every});
+  // /correlators and /coarse: one row per measurement, or per block of measurements.
+  const std::int64_t per_row = measurements_per_row(out);
+  const Cadence two_point{"", measured / per_row, run.thermalize + per_row * run.measure_every,
+                          per_row * run.measure_every};
+  if (out.correlators != CorrelatorMode::none) {
+    c.push_back(two_point);
+    c.back().dataset = "/correlators/step";
+  }
+  if (out.coarse) {
+    c.push_back(two_point);
+    c.back().dataset = "/coarse/step";
+  }
+  return c;
+}
+
+std::int64_t kept_rows(const RecordCounts& counts, const std::string& dataset) {
+  if (dataset == "/observables/step") return counts.observables;
+  if (dataset == "/configurations/step") return counts.configurations;
+  if (dataset == "/correlators/step") return counts.correlators;
+  return counts.coarse;
+}
+
+}  // namespace
+
+void verify_kept_rows(const Config& cfg, const ChainState& state) {
+  const std::string& file = cfg.output.file;
+  const std::string& ckpt = cfg.output.checkpoint;
+  auto refuse = [&](const std::string& what) {
+    throw ResumeError("output.file: '" + file + "' " + what +
+                      ", so it does not continue checkpoint '" + ckpt +
+                      "' (written to by another run?); restore both files, or start afresh "
+                      "with --run.resume=never --output.overwrite=true");
+  };
+  if (state.counts.sampler != state.updates_done)
+    refuse("should hold " + std::to_string(state.updates_done) + " rows of /sampler/accept " +
+           "but the checkpoint keeps " + std::to_string(state.counts.sampler));
+  const OutputConfig& out = cfg.output;
+  const bool two_point = out.correlators != CorrelatorMode::none || out.coarse;
+  const std::int64_t per_row = measurements_per_row(out);
+  const std::int64_t measured = measurements(cfg, state.updates_done);
+  if (state.block_fill != (two_point ? measured % per_row : 0))
+    throw ResumeError("checkpoint '" + ckpt + "': its partial block holds " +
+                      std::to_string(state.block_fill) + " measurements, which does not fit " +
+                      std::to_string(measured) + " measurements in blocks of " +
+                      std::to_string(per_row));
+  for (const Cadence& c : cadences(cfg, state.updates_done)) {
+    const std::int64_t kept = kept_rows(state.counts, c.dataset);
+    if (kept != c.rows)
+      refuse("should hold " + std::to_string(c.rows) + " rows of " + c.dataset + " after " +
+             std::to_string(state.updates_done) + " updates but the checkpoint keeps " +
+             std::to_string(kept));
+    if (kept == 0) continue;
+    const std::vector<double> steps = read_series(file, c.dataset);
+    if (static_cast<std::int64_t>(steps.size()) < kept)
+      refuse("has only " + std::to_string(steps.size()) + " rows of " + c.dataset +
+             ", fewer than " + std::to_string(kept));
+    for (std::int64_t i = 0; i < kept; ++i) {
+      const std::int64_t expected = c.first + i * c.every;
+      if (steps[static_cast<std::size_t>(i)] != static_cast<double>(expected))
+        refuse("has update " +
+               std::to_string(static_cast<std::int64_t>(steps[static_cast<std::size_t>(i)])) +
+               " in row " + std::to_string(i) + " of " + c.dataset +
+               " where the chain wrote update " + std::to_string(expected));
+    }
   }
 }
 

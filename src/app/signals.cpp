@@ -1,6 +1,7 @@
 #include "app/signals.hpp"
 
 #include <csignal>
+#include <initializer_list>
 
 namespace latdiff {
 
@@ -12,8 +13,7 @@ extern "C" void on_stop_signal(int) {
 }  // namespace
 
 void install_stop_signal_handlers() {
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGUSR1, on_stop_signal);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) std::signal(sig, on_stop_signal);
 }
 
 bool stop_requested(MPI_Comm comm) {

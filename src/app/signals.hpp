@@ -1,5 +1,7 @@
-// SIGTERM / SIGUSR1 handling: batch systems send these before the wall-time limit. The
-// handler only sets a flag; the chain checks it between updates.
+// Stop signals: SIGTERM and SIGUSR1 (batch systems send these before the wall-time limit),
+// SIGINT (Ctrl-C) and SIGHUP. The handler only sets a flag; the chain checks it between
+// updates, checkpoints and exits with kExitInterrupted. Under Open MPI only SIGUSR1 reaches the
+// ranks through mpirun (jobs/mpirun-checkpointing turns the others into it).
 #pragma once
 
 #include <mpi.h>

@@ -1,18 +1,21 @@
 #include "app/simulation.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <variant>
 
+#include "app/preflight.hpp"
 #include "app/resume.hpp"
 #include "app/signals.hpp"
 #include "app/summary.hpp"
 #include "app/two_point_recorder.hpp"
 #include "io/checkpoint.hpp"
+#include "io/collective_verdict.hpp"
 #include "io/output_file.hpp"
+#include "io/run_lock.hpp"
 #include "lattice/halo_exchange.hpp"
 #include "models/phi4.hpp"
 #include "observables/measurement.hpp"
@@ -73,17 +76,17 @@ void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
     } catch (const IoError& e) {
       throw IoError(std::string("run.start: ") + e.what());
     }
+    // A NaN or inf would make every later update fail or be rejected.
+    agree<InputError>(g.comm(), [&] {
+      for_each_site(g, [&](std::size_t p, std::int64_t gi) {
+        if (!std::isfinite(phi[p]))
+          throw InputError("run.start: '" + start + "': the configuration holds a non-finite " +
+                           "value (NaN or inf) at site " + std::to_string(gi) +
+                           " (global row-major index); choose another run.start_index");
+      });
+    });
   }
   HaloExchange(g).exchange(phi);
-}
-
-// Collective: the same answer on every rank, decided by rank 0.
-bool file_exists(const std::string& path, MPI_Comm comm) {
-  int rank = 0, exists = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) exists = std::filesystem::exists(path) ? 1 : 0;
-  MPI_Bcast(&exists, 1, MPI_INT, 0, comm);
-  return exists != 0;
 }
 
 std::string now_iso8601() {
@@ -114,7 +117,14 @@ class Chain {
   // the output file is touched.
   void prepare() {
     const std::string& ckpt = cfg_.output.checkpoint;
-    if (cfg_.run.resume == ResumeMode::automatic && file_exists(ckpt, g_.comm())) {
+    // Before any look at the files: nobody else may write them while this run checks them.
+    try {
+      lock_ = RunLock({{"output.file", cfg_.output.file}, {"output.checkpoint", ckpt}}, g_.comm());
+    } catch (const LockHeld& e) {
+      throw BusyError(e.what());
+    }
+    if (cfg_.run.resume == ResumeMode::automatic &&
+        file_exists("output.checkpoint", ckpt, g_.comm())) {
       state_ = read_checkpoint(ckpt, g_, phi_);
       check_resumable(state_.deck_text, cfg_.resolved_text, ckpt);
       if (state_.updates_done > total_updates())
@@ -122,7 +132,7 @@ class Chain {
             "run.updates: checkpoint '" + ckpt + "' already holds " +
             std::to_string(state_.updates_done) +
             " updates, more than thermalize + updates = " + std::to_string(total_updates()));
-      if (!file_exists(cfg_.output.file, g_.comm()))
+      if (!file_exists("output.file", cfg_.output.file, g_.comm()))
         throw ResumeError("output.file: '" + cfg_.output.file + "' is missing but checkpoint '" +
                           ckpt + "' continues it; start afresh with --run.resume=never");
       // The output file must be this chain's, not one written since by another deck.
@@ -132,12 +142,15 @@ class Chain {
         throw ResumeError("checkpoint '" + ckpt +
                           "': its partial block of /correlators and /coarse does not fit the "
                           "deck's output.correlators and output.coarse");
+      verify_kept_rows(cfg_, state_);
       truncate_output(cfg_.output.file, state_.counts);
       HaloExchange(g_).exchange(phi_);
       resumed_ = true;
       return;
     }
     initial_configuration(cfg_, g_, phi_);
+    check_replaceable(cfg_, "output.file", cfg_.output.file, g_.comm());
+    check_replaceable(cfg_, "output.checkpoint", ckpt, g_.comm());
     state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text,
                         std::vector<double>(two_point_.width(), 0.0), 0};
     create_output(cfg_.output.file,
@@ -179,6 +192,7 @@ class Chain {
       in.delta_h =
           tail_from(read_series(cfg_.output.file, "/sampler/delta_h"), cfg_.run.thermalize);
     in.volume = static_cast<double>(g_.global_volume());
+    in.sampler = cfg_.sampler.type;
     in.seconds = seconds_;
     in.segment_updates = segment_updates_;
     std::string header =
@@ -232,6 +246,7 @@ class Chain {
 
   static constexpr std::size_t kMaxPendingRows = 1 << 16;
   const Config& cfg_;
+  RunLock lock_;  // first member: released last
   Geometry g_;
   Phi4Model model_;
   Sampler sampler_;
@@ -248,10 +263,13 @@ class Chain {
 
 int run_simulation(const Config& cfg, MPI_Comm comm) {
   install_stop_signal_handlers();
+  check_memory(cfg, comm);
   std::unique_ptr<Chain> chain;
   try {
     chain = std::make_unique<Chain>(cfg, comm);
     chain->prepare();
+  } catch (const BusyError&) {
+    throw;
   } catch (const std::exception& e) {
     throw InputError(e.what());
   }

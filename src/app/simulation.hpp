@@ -4,26 +4,14 @@
 
 #include <mpi.h>
 
-#include <stdexcept>
-
+#include "app/errors.hpp"
 #include "io/config.hpp"
 
 namespace latdiff {
 
-// Process exit codes of latdiff.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntimeError = 1;
-inline constexpr int kExitBadInput = 2;
-inline constexpr int kExitInterrupted = 3;  // stop signal: checkpoint written, rerun to continue
-
-// Bad input found before any output was written: the lattice does not fit the ranks, an
-// unreadable start file, a checkpoint that is corrupt or does not match the deck.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// Collective over comm. Returns kExitOk or kExitInterrupted; throws InputError (on all ranks
-// alike) for bad input, other exceptions for failures while running.
+// Collective over comm. Returns kExitOk or kExitInterrupted; throws InputError or BusyError
+// (on all ranks alike) for bad input or locked files found before the first update, other
+// exceptions for failures while running (app/error_exit.hpp ends the job either way).
 int run_simulation(const Config& cfg, MPI_Comm comm);
 
 }  // namespace latdiff

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/fault_injection.hpp"
+
 namespace latdiff {
 
 namespace {
@@ -147,6 +149,7 @@ void write_to(const std::string& tmp, const Geometry& g, const std::vector<doubl
     write_attribute(f, tmp, "deck", s.deck_text);
     write_attribute(f, tmp, "checksum", sum);
   }
+  fault_point("checkpoint_write");
   close_file(file, tmp);
 }
 
@@ -216,8 +219,12 @@ void write_checkpoint(const std::string& path, const Geometry& g, const Field& p
     // 4.1's OMPIO/vulcan, ompi#12718) then costs this checkpoint, not the chain.
     load_verified(tmp, g);
   } catch (const IoError& e) {
+    // The half-written file is of no use, and on a full disk it holds the space. Any rank
+    // that sees the failure removes it: the others may not see it (MPI-IO aggregators only).
+    std::remove(tmp.c_str());
     throw CheckpointError(e.what());
   }
+  fault_point("before_rename");
 
   int err = 0;
   std::string what;
@@ -228,6 +235,7 @@ void write_checkpoint(const std::string& path, const Geometry& g, const Field& p
     bcast_from_root(what, comm);
     throw CheckpointError(path + ": " + what + ": " + std::strerror(err));
   }
+  fault_point("after_rename");
 }
 
 ChainState read_checkpoint(const std::string& path, const Geometry& g, Field& phi) {

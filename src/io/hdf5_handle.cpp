@@ -1,5 +1,9 @@
 #include "io/hdf5_handle.hpp"
 
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -85,15 +89,30 @@ H5Handle block_memory_space(const std::string& file, const Geometry& g) {
                  "cannot create memory dataspace");
 }
 
+// MPI-IO reports a full file system as a plain "input/output error"; name the likely cause
+// when the file system holding `file` is (nearly) full.
+std::string space_hint(const std::string& file) {
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  struct statvfs fs {};
+  if (statvfs(parent.empty() ? "." : parent.c_str(), &fs) != 0) return "";
+  const double free = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  const double total = static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize);
+  if (free >= std::max(16.0 * (1 << 20), 0.01 * total)) return "";
+  char text[96];
+  std::snprintf(text, sizeof text, ": no space left on device (%.3g MiB free of %.3g MiB)",
+                free / (1 << 20), total / (1 << 20));
+  return text;
+}
+
 }  // namespace
 
 void check(herr_t status, const std::string& file, const std::string& what) {
-  if (status < 0) throw IoError(file + ": " + what);
+  if (status < 0) throw IoError(file + ": " + what + space_hint(file));
 }
 
 H5Handle checked(hid_t id, H5Handle::Closer close, const std::string& file,
                  const std::string& what) {
-  if (id < 0) throw IoError(file + ": " + what);
+  if (id < 0) throw IoError(file + ": " + what + space_hint(file));
   return H5Handle(id, close);
 }
 

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -40,7 +41,13 @@ class H5Handle {
   }
   H5Handle(const H5Handle&) = delete;
   H5Handle& operator=(const H5Handle&) = delete;
-  ~H5Handle() { close(); }
+  ~H5Handle() {
+    // Closing a file is collective under MPI-IO. While an exception unwinds, the other ranks
+    // may be elsewhere, so the file is left open rather than risk a hang; the process then
+    // ends without HDF5's clean-up (app/error_exit.hpp).
+    if (std::uncaught_exceptions() > 0 && close_ == &H5Fclose) return;
+    close();
+  }
 
   hid_t get() const { return id_; }
   // Closes now and returns the status, so that a failed file close (data not flushed) can be
@@ -67,7 +74,10 @@ H5Handle open_file(const std::string& path, unsigned flags, MPI_Comm comm);
 // Collective over comm. Creates path, truncating an existing file.
 H5Handle create_file(const std::string& path, MPI_Comm comm);
 // Closes a file handle (all objects in it must be closed), throwing IoError on failure.
-// Collective when the file was opened with the MPI-IO driver.
+// Collective when the file was opened with the MPI-IO driver. A failed write is seen by the
+// ranks that wrote (the MPI-IO aggregators) only, and HDF5 then takes other collective steps
+// on those ranks than on the rest, so such failures cannot be agreed on: app/error_exit.hpp
+// ends the job.
 void close_file(H5Handle& file, const std::string& path);
 
 // Property list for collective data transfer.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "io/fault_injection.hpp"
+
 namespace latdiff {
 
 namespace {
@@ -249,6 +251,7 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
           path, what);
   }
   close_file(file, path);
+  fault_point("after_create");
 }
 
 void append_records(const std::string& path, const Records& r) {
@@ -291,6 +294,7 @@ void append_records(const std::string& path, const Records& r) {
     }
   }
   close_file(file, path);
+  fault_point("after_append");
 }
 
 void append_configuration(const std::string& path, const Geometry& g, const Field& phi,
@@ -310,6 +314,7 @@ void append_configuration(const std::string& path, const Geometry& g, const Fiel
     append_rows(file.get(), path, kConfigStep, H5T_NATIVE_INT64, &step, 1, g.comm());
   }
   close_file(file, path);
+  fault_point("after_append");
 }
 
 RecordCounts record_counts(const std::string& path) {
@@ -352,6 +357,7 @@ void truncate_output(const std::string& path, const RecordCounts& counts) {
     }
   }
   close_file(file, path);
+  fault_point("after_truncate");
 }
 
 void read_configuration(const std::string& path, std::int64_t index, const Geometry& g,
@@ -389,6 +395,25 @@ std::vector<double> read_series(const std::string& path, const std::string& data
   }
   close_file(file, path);
   return values;
+}
+
+std::optional<std::string> probe_deck(const std::string& path) {
+  H5Handle file;
+  try {
+    file = open_file(path, H5F_ACC_RDONLY, MPI_COMM_WORLD);
+  } catch (const IoError&) {
+    return std::nullopt;
+  }
+  std::optional<std::string> deck;
+  if (H5Aexists(file.get(), "deck") > 0) {
+    try {
+      deck = read_string_attribute(file.get(), path, "deck");
+    } catch (const IoError&) {
+      // Present but not a string: not a latdiff file.
+    }
+  }
+  close_file(file, path);
+  return deck;
 }
 
 std::string read_output_deck(const std::string& path) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,10 @@ void read_configuration(const std::string& path, std::int64_t index, const Geome
 
 // Collective. The resolved deck stored in the root attribute "deck".
 std::string read_output_deck(const std::string& path);
+
+// Collective. The root attribute "deck" of an existing file (a latdiff output file or
+// checkpoint), or nothing when the file is not HDF5 or has no such attribute.
+std::optional<std::string> probe_deck(const std::string& path);
 
 // Collective. Whole 1-D dataset (e.g. "/observables/mag", "/sampler/accept") on every rank,
 // converted to double.

@@ -22,7 +22,7 @@ os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
 
 EXIT_OK, EXIT_RUNTIME, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3
 
-# Every row dataset of an output file; /sampler/delta_h exists for hmc only.
+# Every row dataset of an output file; /sampler/delta_h exists for hmc and mala only.
 ROW_DATASETS = (
     "observables/step",
     "observables/mag",
@@ -132,6 +132,23 @@ def assert_same_chain(a, b, what=""):
         assert np.array_equal(x, y), (
             f"{what}: {name} differs at {np.argwhere(x != y)[:5].tolist()} "
             f"({np.count_nonzero(x != y)} of {x.size} entries)")
+
+
+def read_everything(path):
+    """{dataset path: numpy array} for every dataset of an HDF5 file."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def assert_same_file(a, b, what=""):
+    """Bitwise equality of every dataset of two files read with read_everything."""
+    assert sorted(a) == sorted(b), f"{what}: datasets differ: {sorted(a)} vs {sorted(b)}"
+    for name in a:
+        assert a[name].shape == b[name].shape, f"{what}: {name} shape {a[name].shape} vs {b[name].shape}"
+        assert np.array_equal(a[name], b[name], equal_nan=True), f"{what}: {name} differs"
 
 
 def deck_attr(output_file):

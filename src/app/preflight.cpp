@@ -1,0 +1,82 @@
+#include "app/preflight.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "app/errors.hpp"
+#include "app/resume.hpp"
+#include "io/collective_verdict.hpp"
+#include "io/output_file.hpp"
+
+namespace latdiff {
+
+namespace {
+
+enum class FileKind { missing, empty, regular, other };
+
+// Collective: what is at `path`, decided by rank 0 (broken names are refused naming `key`).
+FileKind file_kind(const std::string& key, const std::string& path, MPI_Comm comm) {
+  return decided_by_root<InputError>(comm, [&] {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec && status.type() != std::filesystem::file_type::not_found)
+      throw InputError(key + ": '" + path + "': " + ec.message());
+    if (status.type() == std::filesystem::file_type::not_found) return FileKind::missing;
+    if (status.type() != std::filesystem::file_type::regular) return FileKind::other;
+    const auto size = std::filesystem::file_size(path, ec);
+    return !ec && size == 0 ? FileKind::empty : FileKind::regular;
+  });
+}
+
+}  // namespace
+
+void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
+                       MPI_Comm comm) {
+  const FileKind kind = file_kind(key, path, comm);
+  if (kind == FileKind::missing || kind == FileKind::empty) return;
+  if (kind == FileKind::other)
+    throw InputError(key + ": '" + path + "' exists and is not a regular file");
+  if (cfg.output.overwrite) return;
+  const std::string choice =
+      "; choose another " + key + ", or set output.overwrite=true to replace it";
+  const std::optional<std::string> deck = probe_deck(path);
+  if (!deck) throw InputError(key + ": '" + path + "' exists and is not a latdiff file" + choice);
+  if (const auto d = chain_difference(*deck, cfg.resolved_text))
+    throw InputError(key + ": '" + path + "' holds another chain (its " + d->key + " is '" +
+                     d->before + "', the deck's is '" + d->now + "')" + choice);
+}
+
+void check_memory(const Config& cfg, MPI_Comm comm) {
+  // Samplers, FFTs and measurements keep about this much per site.
+  constexpr double kBytesPerSite = 128;
+  double sites = 1;
+  for (int L : cfg.lattice.dims) sites *= L;
+  int ranks = 1, node_ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &node_ranks);
+  MPI_Comm_free(&node);
+  const double need = sites / ranks * node_ranks * kBytesPerSite;
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  agree<InputError>(comm, [&] {
+    if (need > have) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "%.3g sites need about %.3g GiB of memory on this node (%d ranks), more than "
+                    "its %.3g GiB",
+                    sites, need / (1 << 30), node_ranks, have / (1 << 30));
+      throw InputError("lattice.dims: " + std::string(text) +
+                       "; use a smaller lattice or spread the ranks over more nodes");
+    }
+  });
+}
+
+bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm) {
+  return file_kind(key, path, comm) != FileKind::missing;
+}
+
+}  // namespace latdiff

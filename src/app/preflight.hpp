@@ -1,0 +1,29 @@
+// Checks of a run's files and size before its first update. Every check is collective and
+// reaches the same verdict on every rank (file-system look-ups are made by rank 0 and
+// broadcast), and throws InputError (app/errors.hpp) naming the deck key.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+#include "io/config.hpp"
+
+namespace latdiff {
+
+// Collective. Whether `path` exists; a name the file system refuses (too long, a symlink
+// loop) is an InputError naming `key`.
+bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm);
+
+// Collective. A fresh chain may replace the file at `path` (deck key `key`) only when it is
+// missing or empty, holds this same chain (which the run then regenerates bit for bit, so
+// nothing is lost), or output.overwrite is set; anything else is another chain's data, or a
+// file that is not ours to destroy, and is refused.
+void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
+                       MPI_Comm comm);
+
+// Collective. Refuses, before anything is allocated, a lattice whose fields cannot fit in the
+// physical memory of a node (lattice.dims, with the memory needed).
+void check_memory(const Config& cfg, MPI_Comm comm);
+
+}  // namespace latdiff
