@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <variant>
 
 #include "app/preflight.hpp"
@@ -270,6 +271,11 @@ int run_simulation(const Config& cfg, MPI_Comm comm) {
     chain->prepare();
   } catch (const BusyError&) {
     throw;
+  } catch (const std::bad_alloc&) {
+    // Memory the estimate of check_memory did not foresee (other processes on the node).
+    throw InputError(
+        "lattice.dims: out of memory while setting up the lattice; use a smaller lattice or "
+        "spread the ranks over more nodes");
   } catch (const std::exception& e) {
     throw InputError(e.what());
   }

@@ -4,6 +4,7 @@ file system refuses (too long, a symlink loop), output directories that do not e
 that cannot fit in memory, non-finite start fields, and stop signals sent to mpirun."""
 
 import re
+import resource
 import signal
 import subprocess
 from pathlib import Path
@@ -120,6 +121,18 @@ def test_lattice_too_large_for_memory_is_refused_before_allocating(tmp_path, ran
     write_deck(tmp_path / "run.ini", deck())
     r = Latdiff(tmp_path).run(["run.ini", "--lattice.dims=100000 100000"], np=ranks, timeout=60)
     one_error_line(r, EXIT_BAD_INPUT, "lattice.dims", "GiB")
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_allocation_failure_names_the_lattice(tmp_path):
+    """Memory that the estimate did not foresee (here an address-space limit of 400 MB) is a
+    clear error too, not std::bad_alloc."""
+    write_deck(tmp_path / "run.ini", deck())
+    limit = 400 << 20
+    r = subprocess.run([Latdiff(tmp_path).binary, "run.ini", "--lattice.dims=4096 4096"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    one_error_line(r, EXIT_BAD_INPUT, "lattice.dims", "out of memory")
     assert not (tmp_path / "out.h5").exists()
 
 
