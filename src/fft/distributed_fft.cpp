@@ -192,4 +192,13 @@ std::vector<double> lattice_momentum_squared(const Geometry& g) {
   return out;
 }
 
+double max_lattice_momentum_squared(const Geometry& g) {
+  double p2 = 0;
+  for (int l : g.global_dims()) {
+    const double s = std::sin(std::numbers::pi * (l / 2) / l);
+    p2 += 4 * s * s;
+  }
+  return p2;
+}
+
 }  // namespace latdiff

@@ -100,5 +100,8 @@ class DistributedFft {
 // Lattice momentum squared p^2 = sum_mu 4 sin^2(p_mu / 2) of every local momentum, in the
 // momentum-space layout above. Local, not collective.
 std::vector<double> lattice_momentum_squared(const Geometry& g);
+// The largest phat^2 on the lattice: per axis n_mu = floor(L_mu / 2) (p_mu = pi for even L_mu),
+// with the arithmetic of lattice_momentum_squared. From the global extents: no communication.
+double max_lattice_momentum_squared(const Geometry& g);
 
 }  // namespace latdiff

@@ -12,17 +12,6 @@ constexpr int index(KernelPower s) {
   return static_cast<int>(s);
 }
 
-// Largest phat^2 on the lattice: per axis the momentum n_mu = floor(L_mu / 2) (p_mu = pi for
-// even L_mu), with the same arithmetic as lattice_momentum_squared.
-double max_momentum_squared(const Geometry& g) {
-  double p2 = 0;
-  for (int l : g.global_dims()) {
-    const double s = std::sin(std::numbers::pi * (l / 2) / l);
-    p2 += 4 * s * s;
-  }
-  return p2;
-}
-
 }  // namespace
 
 FourierKernel::FourierKernel(const Geometry& g, double mass2) : g_(g), fft_(g) {
@@ -41,7 +30,7 @@ FourierKernel::FourierKernel(const Geometry& g, double mass2) : g_(g), fft_(g) {
     }
   }
   power_[index(KernelPower::one)] = std::move(m);
-  max_mass_ = max_momentum_squared(g) + mass2;
+  max_mass_ = max_lattice_momentum_squared(g) + mass2;
 }
 
 void FourierKernel::apply(KernelPower s, const Field& x, Field& out, double factor) {
