@@ -23,6 +23,10 @@ enum class Stream : std::uint64_t {
   langevin_noise = 5,
   mala_noise = 6,
   mala_accept = 7,
+  diffusion_forward = 8,  // noising of the current state, counter (update, level)
+  diffusion_reverse = 9,  // reverse-kernel draws of a proposal, counter (update, level)
+  diffusion_prior = 10,   // the prior draw x_N of an independence proposal
+  diffusion_accept = 11,
 };
 
 class CounterRng {

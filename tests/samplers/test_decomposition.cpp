@@ -6,6 +6,7 @@
 
 #include "models/phi4.hpp"
 #include "random/counter_rng.hpp"
+#include "samplers/diffusion_mh.hpp"
 #include "samplers/hmc.hpp"
 #include "samplers/langevin.hpp"
 #include "samplers/mala.hpp"
@@ -25,7 +26,9 @@ enum class Kind {
   mala,
   hmc_fa,
   langevin_fa,
-  mala_fa
+  mala_fa,
+  diffusion_independence,
+  diffusion_depth
 };
 
 struct ChainEnd {
@@ -79,6 +82,22 @@ ChainEnd run(const std::vector<int>& dims, const std::vector<int>& procs, MPI_Co
     case Kind::mala_fa:
       run_with(Mala(model, g, {0.02, true, 1.5}, 42));
       break;
+    // Diffusion proposals: FFT scores at every level, a Gaussian prior, exact path weights.
+    case Kind::diffusion_independence:
+    case Kind::diffusion_depth: {
+      NoiseSchedule schedule;
+      schedule.levels = 48;
+      schedule.beta_max = 10;
+      const NoiseProcess noise(schedule);
+      // A weakly coupled theory and the free-field score of its quadratic part, so that a
+      // short chain from the hot start has accepts and rejects.
+      const Phi4Model weak(g, ActionConfig{ActionForm::hopping, 0.05, 0.2, 0, 0});
+      FreeFieldScore score(g, weak.couplings(), noise);
+      const bool independence = kind == Kind::diffusion_independence;
+      run_with(DiffusionMh(weak, g, noise, score,
+                           {independence ? 0 : 4, independence ? &score : nullptr}, 42));
+      break;
+    }
   }
   end.phi = testing::gather_global(g, phi);
   return end;
@@ -90,8 +109,10 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
 
 void check(const std::vector<int>& dims, Kind kind) {
   const int rank = testing::world_rank(), size = testing::world_size();
+  // Samplers that reject often get longer chains, so that the comparison sees accepts.
   const bool mala = kind == Kind::mala || kind == Kind::mala_fa;
-  const int n = mala ? 20 : 10;
+  const bool diffusion = kind == Kind::diffusion_independence || kind == Kind::diffusion_depth;
+  const int n = mala ? 20 : diffusion ? 30 : 10;
   ChainEnd serial;
   if (rank == 0) serial = run(dims, {}, MPI_COMM_SELF, kind, n);
   // Every process grid of `size` ranks that fits.
@@ -159,6 +180,14 @@ TEST(Decomposition, FourierAcceleratedMalaIsBitwiseIdentical2D) {
 }
 TEST(Decomposition, FourierAcceleratedMalaIsBitwiseIdentical4D) {
   check({4, 4, 2, 4}, Kind::mala_fa);
+}
+
+TEST(Decomposition, DiffusionIndependenceSamplerIsBitwiseIdentical2D) {
+  check({4, 6}, Kind::diffusion_independence);
+}
+
+TEST(Decomposition, DiffusionDepthKernelIsBitwiseIdentical3D) {
+  check({4, 6, 4}, Kind::diffusion_depth);
 }
 
 }  // namespace
