@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "io/deck.hpp"
 #include "io/output_file.hpp"
 
 namespace latdiff {
@@ -45,8 +46,10 @@ std::optional<DeckDifference> chain_difference(const std::string& before_deck,
   const auto before = deck_entries(before_deck), now = deck_entries(current_deck);
   for (const auto& [key, value] : now) {
     if (may_differ_on_resume(key)) continue;
+    // A key added since `before` was written counts with its default.
     const auto it = before.find(key);
-    const std::string old = it == before.end() ? "(absent)" : it->second;
+    const std::string old =
+        it != before.end() ? it->second : default_value(key).value_or("(absent)");
     if (old != value) return DeckDifference{key, old, value};
   }
   return std::nullopt;

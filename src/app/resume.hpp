@@ -21,7 +21,7 @@ bool may_differ_on_resume(const std::string& key);
 
 // The first key that defines the chain whose value differs between two resolved decks.
 struct DeckDifference {
-  std::string key, before, now;  // "(absent)" for a key missing from `before`
+  std::string key, before, now;  // a key missing from `before` has its default, or "(absent)"
 };
 std::optional<DeckDifference> chain_difference(const std::string& before_deck,
                                                const std::string& current_deck);

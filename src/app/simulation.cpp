@@ -13,6 +13,7 @@
 #include "app/signals.hpp"
 #include "app/summary.hpp"
 #include "app/two_point_recorder.hpp"
+#include "diffusion/diffusion_model.hpp"
 #include "io/checkpoint.hpp"
 #include "io/collective_verdict.hpp"
 #include "io/output_file.hpp"
@@ -21,6 +22,7 @@
 #include "models/phi4.hpp"
 #include "observables/measurement.hpp"
 #include "random/counter_rng.hpp"
+#include "samplers/diffusion_mh.hpp"
 #include "samplers/hmc.hpp"
 #include "samplers/langevin.hpp"
 #include "samplers/mala.hpp"
@@ -31,11 +33,13 @@ namespace latdiff {
 
 namespace {
 
-using Sampler =
-    std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>, Mala<Phi4Model>>;
+using Sampler = std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>,
+                             Mala<Phi4Model>, DiffusionMh<Phi4Model>>;
 
-// Collective (a Fourier-accelerated sampler plans its FFT).
-Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g) {
+// Collective (a Fourier-accelerated sampler plans its FFT). `diffusion` is the noise process
+// and score of sampler.type = diffusion, null otherwise.
+Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g,
+                     DiffusionModel* diffusion) {
   const SamplerConfig& s = cfg.sampler;
   const std::uint64_t seed = cfg.run.seed;
   const bool fa = s.fourier_acceleration;  // the deck rejects it for metropolis
@@ -52,13 +56,17 @@ Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& 
     case SamplerType::mala:
       return Sampler(std::in_place_index<3>, model, g, MalaParams{s.langevin_step, fa, s.fa_mass2},
                      seed);
+    case SamplerType::diffusion:
+      return Sampler(std::in_place_index<4>, model, g, diffusion->noise(), diffusion->score(),
+                     DiffusionParams{diffusion->depth(), diffusion->gaussian_prior()}, seed);
   }
   throw std::logic_error("make_sampler: unhandled sampler type");
 }
 
 // Samplers with an accept/reject step report -log of their Metropolis ratio (/sampler/delta_h).
 bool records_delta_h(const Config& cfg) {
-  return cfg.sampler.type == SamplerType::hmc || cfg.sampler.type == SamplerType::mala;
+  const SamplerType t = cfg.sampler.type;
+  return t == SamplerType::hmc || t == SamplerType::mala || t == SamplerType::diffusion;
 }
 
 // Collective. The configuration a fresh chain starts from.
@@ -110,7 +118,10 @@ class Chain {
       : cfg_(cfg),
         g_(cfg.lattice.dims, cfg.lattice.procs, comm),
         model_(g_, cfg.action),
-        sampler_(make_sampler(cfg, model_, g_)),
+        diffusion_(cfg.sampler.type == SamplerType::diffusion
+                       ? std::make_unique<DiffusionModel>(cfg.diffusion, g_, model_.couplings())
+                       : nullptr),
+        sampler_(make_sampler(cfg, model_, g_, diffusion_.get())),
         phi_(make_field(g_)),
         two_point_(cfg.output, g_) {}
 
@@ -250,6 +261,7 @@ class Chain {
   RunLock lock_;  // first member: released last
   Geometry g_;
   Phi4Model model_;
+  std::unique_ptr<DiffusionModel> diffusion_;  // sampler.type = diffusion only
   Sampler sampler_;
   Field phi_;
   TwoPointRecorder two_point_;

@@ -29,6 +29,8 @@ const char* step_size_keys(std::optional<SamplerType> sampler) {
     case SamplerType::langevin:
     case SamplerType::mala:
       return "sampler.langevin_step";
+    case SamplerType::diffusion:
+      return "the path length: raise diffusion.levels, or set diffusion.depth below it";
   }
   return "the sampler's step size";
 }

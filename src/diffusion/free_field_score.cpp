@@ -17,8 +17,7 @@ FreeFieldScore::FreeFieldScore(const Geometry& g, const Phi4Couplings& k, const 
   const double k_min = std::min(k_zero, k_zero + k.beta * max_lattice_momentum_squared(g));
   if (!(k_min > 0))
     throw std::invalid_argument(
-        "free-field score: the quadratic part of the action is not positive definite (smallest "
-        "K(p) = " +
+        "the quadratic part of the action is not positive definite (smallest K(p) = " +
         std::to_string(k_min) + ")");
 }
 

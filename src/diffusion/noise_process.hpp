@@ -25,14 +25,12 @@
 #include <string>
 #include <vector>
 
+#include "io/config.hpp"
 #include "lattice/exact_sum.hpp"
 #include "lattice/field.hpp"
 #include "lattice/geometry.hpp"
 
 namespace latdiff {
-
-enum class NoiseKind { ve, vp, sub_vp };
-enum class ReverseKernel { ancestral, posterior };
 
 struct NoiseSchedule {
   NoiseKind kind = NoiseKind::vp;

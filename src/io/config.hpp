@@ -9,11 +9,17 @@
 namespace latdiff {
 
 enum class ActionForm { hopping, mass };
-enum class SamplerType { metropolis, hmc, langevin, mala };
+enum class SamplerType { metropolis, hmc, langevin, mala, diffusion };
 enum class Integrator { leapfrog, omelyan };
 enum class LangevinScheme { euler, leimkuhler_matthews };
 enum class ResumeMode { automatic, never };
 enum class CorrelatorMode { none, measurement, block };
+// Diffusion proposals (diffusion/noise_process.hpp, samplers/diffusion_mh.hpp).
+enum class NoiseKind { vp, ve, sub_vp };
+enum class ReverseKernel { ancestral, posterior };
+enum class ReverseKernelChoice { by_process, ancestral, posterior };
+enum class ScoreKind { free_field };
+enum class PriorKind { white, free_field };
 
 struct LatticeConfig {
   std::vector<int> dims;   // global extents L_0 ... L_{d-1}, d = 1..4, each >= 2
@@ -47,6 +53,19 @@ struct SamplerConfig {
   friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
 };
 
+struct DiffusionConfig {
+  NoiseKind process = NoiseKind::vp;
+  int levels = 64;                          // N
+  double sigma_min = 0.01, sigma_max = 10;  // VE
+  double beta_min = 0.1, beta_max = 20;     // VP, sub-VP
+  ReverseKernelChoice reverse_kernel = ReverseKernelChoice::by_process;
+  int depth = 0;  // 0: independence sampler over whole paths; k: depth-k renoise-denoise kernel
+  ScoreKind score = ScoreKind::free_field;
+  PriorKind prior = PriorKind::white;
+
+  friend bool operator==(const DiffusionConfig&, const DiffusionConfig&) = default;
+};
+
 struct RunConfig {
   std::uint64_t seed = 1;
   std::int64_t thermalize = 0;     // updates before measuring
@@ -76,6 +95,7 @@ struct Config {
   LatticeConfig lattice;
   ActionConfig action;
   SamplerConfig sampler;
+  DiffusionConfig diffusion;
   RunConfig run;
   OutputConfig output;
   std::string resolved_text;  // the full resolved deck as INI text (every key, with values)

@@ -294,10 +294,13 @@ std::vector<Key> deck_keys() {
           {{SamplerType::metropolis, "metropolis"},
            {SamplerType::hmc, "hmc"},
            {SamplerType::langevin, "langevin"},
-           {SamplerType::mala, "mala"}},
+           {SamplerType::mala, "mala"},
+           {SamplerType::diffusion, "diffusion"}},
           "metropolis: checkerboard local Metropolis sweeps; hmc: hybrid Monte Carlo "
           "trajectories; langevin: unadjusted Langevin steps (stochastic quantization, "
-          "O(eps) or O(eps^2) step-size bias); mala: Metropolis-adjusted Langevin (exact)."),
+          "O(eps) or O(eps^2) step-size bias); mala: Metropolis-adjusted Langevin (exact); "
+          "diffusion: diffusion-model proposals with an exact Metropolis-Hastings test on "
+          "their generation paths (keys of [diffusion])."),
       number_key(
           "sampler", "step", [](auto& c) -> auto& { return c.sampler.step; }, positive,
           "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
@@ -344,6 +347,55 @@ std::vector<Key> deck_keys() {
           "the physical (renormalised) mass squared in mass-form units. For a free field in mass "
           "form, M^2 = m2 gives every mode HMC frequency 1, and M^2 >= m2 keeps langevin_step's "
           "stability bound."),
+      choice_key(
+          "diffusion", "process", [](auto& c) -> auto& { return c.diffusion.process; },
+          {{NoiseKind::vp, "vp"}, {NoiseKind::ve, "ve"}, {NoiseKind::sub_vp, "sub_vp"}},
+          "Noise process of sampler.type = diffusion, levels i = 1 ... N: vp (DDPM, "
+          "q(x_i | x_{i-1}) = N(sqrt(1 - beta_i) x_{i-1}, beta_i)), ve (SMLD, x_i = x_{i-1} + "
+          "N(0, sigma_i^2 - sigma_{i-1}^2), sigma_i geometric) or sub_vp (VP drift, marginal "
+          "variance (1 - abar_i^2)^2)."),
+      number_key(
+          "diffusion", "levels", [](auto& c) -> auto& { return c.diffusion.levels; }, at_least_one,
+          "Number of noise levels N. More levels: reverse kernels closer to the exact reverse "
+          "process and higher acceptance, at N score evaluations per path."),
+      number_key(
+          "diffusion", "sigma_min", [](auto& c) -> auto& { return c.diffusion.sigma_min; },
+          positive, "ve: noise sigma_1 of the lowest level."),
+      number_key(
+          "diffusion", "sigma_max", [](auto& c) -> auto& { return c.diffusion.sigma_max; },
+          positive, "ve: noise sigma_N of the highest level (> sigma_min)."),
+      number_key(
+          "diffusion", "beta_min", [](auto& c) -> auto& { return c.diffusion.beta_min; }, positive,
+          "vp, sub_vp: beta(t) at t = 0 of the linear schedule; beta_i = (beta_min + "
+          "(beta_max - beta_min) (i - 1) / (N - 1)) / N."),
+      number_key(
+          "diffusion", "beta_max", [](auto& c) -> auto& { return c.diffusion.beta_max; }, positive,
+          "vp, sub_vp: beta(t) at t = 1 (>= beta_min and < levels)."),
+      choice_key(
+          "diffusion", "reverse_kernel",
+          [](auto& c) -> auto& { return c.diffusion.reverse_kernel; },
+          {{ReverseKernelChoice::by_process, "by_process"},
+           {ReverseKernelChoice::ancestral, "ancestral"},
+           {ReverseKernelChoice::posterior, "posterior"}},
+          "Variance r_i of the reverse kernels N((x_i + v_i s) / a_i, r_i): ancestral r_i = v_i, "
+          "posterior r_i = v_i sbar_{i-1}^2 / sbar_i^2 (SMLD); by_process: posterior for ve, "
+          "ancestral otherwise. Any choice is exact; it sets the acceptance."),
+      number_key(
+          "diffusion", "depth", [](auto& c) -> auto& { return c.diffusion.depth; }, Bound{0},
+          "0: independence sampler, whole generation paths from the prior; k = 1 ... levels: "
+          "renoise the current field to level k and denoise back (smaller k, more local moves "
+          "and higher acceptance)."),
+      choice_key(
+          "diffusion", "score", [](auto& c) -> auto& { return c.diffusion.score; },
+          {{ScoreKind::free_field, "free_field"}},
+          "Score model: free_field, the exact score of the Gaussian part of the action (exact "
+          "for a free field; for an interacting theory that of its quadratic part, which must be "
+          "positive definite)."),
+      choice_key(
+          "diffusion", "prior", [](auto& c) -> auto& { return c.diffusion.prior; },
+          {{PriorKind::white, "white"}, {PriorKind::free_field, "free_field"}},
+          "Prior p_N of independence proposals: white, N(0, sbar_N^2); free_field, the Gaussian "
+          "part of the action noised to level N (its quadratic part must be positive definite)."),
       number_key(
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "
@@ -603,6 +655,19 @@ void check_consistency(Config& c) {
     throw DeckError("action.m2: must be > 0 when action.g = 0, else the action is unbounded (got " +
                     format_number(a.m2) + ")");
 
+  const DiffusionConfig& dif = c.diffusion;
+  if (dif.process == NoiseKind::ve && !(dif.sigma_max > dif.sigma_min))
+    throw DeckError("diffusion.sigma_max: must be > diffusion.sigma_min = " +
+                    format_number(dif.sigma_min) + " (got " + format_number(dif.sigma_max) + ")");
+  if (dif.process != NoiseKind::ve && !(dif.beta_max >= dif.beta_min && dif.beta_max < dif.levels))
+    throw DeckError(
+        "diffusion.beta_max: must be >= diffusion.beta_min = " + format_number(dif.beta_min) +
+        " and < diffusion.levels = " + std::to_string(dif.levels) + " (got " +
+        format_number(dif.beta_max) + ")");
+  if (dif.depth > dif.levels)
+    throw DeckError("diffusion.depth: must be <= diffusion.levels = " + std::to_string(dif.levels) +
+                    " (got " + std::to_string(dif.depth) + ")");
+
   if (c.sampler.type == SamplerType::metropolis && c.sampler.fourier_acceleration)
     throw DeckError(
         "sampler.fourier_acceleration: applies to hmc, langevin and mala, not to "
@@ -715,6 +780,13 @@ Config parse_deck(const std::string& deck_text, const std::string& deck_name,
       "# latdiff resolved deck: every key with its final value\n" +
       by_section(keys, [&c](const Key& k) { return assignment(k, k.write(c)) + "\n"; });
   return c;
+}
+
+std::optional<std::string> default_value(const std::string& key) {
+  const Config defaults;
+  for (const Key& k : deck_keys())
+    if (k.full_name() == key && !k.required) return k.write(defaults);
+  return std::nullopt;
 }
 
 std::string deck_help() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ struct DeckError : std::runtime_error {
 // of ranks is left to the caller. Throws DeckError.
 Config parse_deck(const std::string& deck_text, const std::string& deck_name,
                   const std::vector<std::string>& overrides);
+
+// The default value of key "section.name" as it appears in a resolved deck, or nothing for an
+// unknown or required key. A resolved deck of an older version lacks the keys added since;
+// they are taken to have their defaults, which keep the older behaviour.
+std::optional<std::string> default_value(const std::string& key);
 
 // The full text of `latdiff --help`: usage, then every key by section with default and meaning.
 std::string deck_help();
