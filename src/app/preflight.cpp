@@ -34,7 +34,7 @@ FileKind file_kind(const std::string& key, const std::string& path, MPI_Comm com
 }  // namespace
 
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
-                       MPI_Comm comm) {
+                       MPI_Comm comm, std::optional<std::uint64_t> start_checksum) {
   const FileKind kind = file_kind(key, path, comm);
   if (kind == FileKind::missing || kind == FileKind::empty) return;
   if (kind == FileKind::other)
@@ -42,11 +42,17 @@ void check_replaceable(const Config& cfg, const std::string& key, const std::str
   if (cfg.output.overwrite) return;
   const std::string choice =
       "; choose another " + key + ", or set output.overwrite=true to replace it";
-  const std::optional<std::string> deck = probe_deck(path);
-  if (!deck) throw InputError(key + ": '" + path + "' exists and is not a latdiff file" + choice);
-  if (const auto d = chain_difference(*deck, cfg.resolved_text))
+  const std::optional<ChainIdentity> id = probe_chain(path);
+  if (!id) throw InputError(key + ": '" + path + "' exists and is not a latdiff file" + choice);
+  if (const auto d = chain_difference(id->deck, cfg.resolved_text))
     throw InputError(key + ": '" + path + "' holds another chain (its " + d->key + " is '" +
                      d->before + "', the deck's is '" + d->now + "')" + choice);
+  // A chain started from a file is the same only if it started from the same field.
+  if (start_checksum && id->start_checksum != start_checksum)
+    throw InputError(key + ": '" + path +
+                     "' holds a chain started from another configuration "
+                     "(run.start '" +
+                     cfg.run.start + "' has changed since)" + choice);
 }
 
 void check_memory(const Config& cfg, MPI_Comm comm) {

@@ -5,6 +5,8 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "io/config.hpp"
@@ -18,9 +20,10 @@ bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm)
 // Collective. A fresh chain may replace the file at `path` (deck key `key`) only when it is
 // missing or empty, holds this same chain (which the run then regenerates bit for bit, so
 // nothing is lost), or output.overwrite is set; anything else is another chain's data, or a
-// file that is not ours to destroy, and is refused.
+// file that is not ours to destroy, and is refused. `start_checksum` is that of the start
+// field when run.start is a file: the file's chain must have started from the same field.
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
-                       MPI_Comm comm);
+                       MPI_Comm comm, std::optional<std::uint64_t> start_checksum = {});
 
 // Collective. Refuses, before anything is allocated, a lattice whose fields cannot fit in the
 // physical memory of a node (lattice.dims, with the memory needed).

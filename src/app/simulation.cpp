@@ -70,6 +70,10 @@ bool records_delta_h(const Config& cfg) {
 }
 
 // Collective. The configuration a fresh chain starts from.
+bool is_start_file(const std::string& start) {
+  return start != "cold" && start != "hot";
+}
+
 void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
   const std::string& start = cfg.run.start;
   if (start == "cold") {
@@ -79,7 +83,7 @@ void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
     for_each_site(g, [&](std::size_t p, std::int64_t gi) {
       phi[p] = 2 * rng.uniform(static_cast<std::uint64_t>(gi), 0) - 1;
     });
-  } else {
+  } else {  // is_start_file(start)
     try {
       read_configuration(start, cfg.run.start_index, g, phi);
     } catch (const IoError& e) {
@@ -125,16 +129,13 @@ class Chain {
         phi_(make_field(g_)),
         two_point_(cfg.output, g_) {}
 
-  // Collective. Resumes from the checkpoint or starts fresh; all input is validated before
-  // the output file is touched.
+  // Collective. Locks the files and validates everything a resume or a fresh start needs
+  // (throws InputError or BusyError-producing errors); nothing is written yet.
   void prepare() {
     const std::string& ckpt = cfg_.output.checkpoint;
+    const std::string& out = cfg_.output.file;
     // Before any look at the files: nobody else may write them while this run checks them.
-    try {
-      lock_ = RunLock({{"output.file", cfg_.output.file}, {"output.checkpoint", ckpt}}, g_.comm());
-    } catch (const LockHeld& e) {
-      throw BusyError(e.what());
-    }
+    lock_ = RunLock({{"output.file", out}, {"output.checkpoint", ckpt}}, g_.comm());
     if (cfg_.run.resume == ResumeMode::automatic &&
         file_exists("output.checkpoint", ckpt, g_.comm())) {
       state_ = read_checkpoint(ckpt, g_, phi_);
@@ -144,31 +145,45 @@ class Chain {
             "run.updates: checkpoint '" + ckpt + "' already holds " +
             std::to_string(state_.updates_done) +
             " updates, more than thermalize + updates = " + std::to_string(total_updates()));
-      if (!file_exists("output.file", cfg_.output.file, g_.comm()))
-        throw ResumeError("output.file: '" + cfg_.output.file + "' is missing but checkpoint '" +
-                          ckpt + "' continues it; start afresh with --run.resume=never");
+      if (!file_exists("output.file", out, g_.comm()))
+        throw ResumeError("output.file: '" + out + "' is missing but checkpoint '" + ckpt +
+                          "' continues it; start afresh with --run.resume=never");
       // The output file must be this chain's, not one written since by another deck.
-      check_resumable(read_output_deck(cfg_.output.file), cfg_.resolved_text, cfg_.output.file,
-                      "output file");
+      check_resumable(read_output_deck(out), cfg_.resolved_text, out, "output file");
       if (state_.block_sums.size() != two_point_.width() || state_.block_fill < 0)
         throw ResumeError("checkpoint '" + ckpt +
                           "': its partial block of /correlators and /coarse does not fit the "
                           "deck's output.correlators and output.coarse");
+      try {
+        require_layout(out, records_delta_h(cfg_), two_point_.layout());
+      } catch (const IoError& e) {
+        throw ResumeError(std::string("output.file: ") + e.what() +
+                          ", so it cannot continue the chain of checkpoint '" + ckpt + "'");
+      }
       verify_kept_rows(cfg_, state_);
-      truncate_output(cfg_.output.file, state_.counts);
-      HaloExchange(g_).exchange(phi_);
       resumed_ = true;
       return;
     }
     initial_configuration(cfg_, g_, phi_);
-    check_replaceable(cfg_, "output.file", cfg_.output.file, g_.comm());
+    if (is_start_file(cfg_.run.start))
+      start_checksum_ = checkpoint_checksum(g_, phi_, ChainState{});
+    check_replaceable(cfg_, "output.file", out, g_.comm(), start_checksum_);
     check_replaceable(cfg_, "output.checkpoint", ckpt, g_.comm());
+  }
+
+  // Collective. Truncates the output file to the checkpoint's rows, or creates it: the first
+  // writes of the run, after prepare() has validated everything.
+  void begin() {
+    if (resumed_) {
+      truncate_output(cfg_.output.file, state_.counts);
+      HaloExchange(g_).exchange(phi_);
+      return;
+    }
     state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text,
                         std::vector<double>(two_point_.width(), 0.0), 0};
-    create_output(cfg_.output.file,
-                  RunMetadata{cfg_.resolved_text, kLatdiffVersion, now_iso8601(), cfg_.run.seed,
-                              g_.size(), g_.procs(), g_.global_dims()},
-                  records_delta_h(cfg_), two_point_.layout());
+    const RunMetadata meta{cfg_.resolved_text, kLatdiffVersion, now_iso8601(),    cfg_.run.seed,
+                           g_.size(),          g_.procs(),      g_.global_dims(), start_checksum_};
+    create_output(cfg_.output.file, meta, records_delta_h(cfg_), two_point_.layout());
   }
 
   // Collective. Runs the remaining updates; returns false if stopped by a signal.
@@ -252,6 +267,7 @@ class Chain {
   // Collective. Output first, then the checkpoint that refers to it: a crash in between
   // leaves extra rows that the next resume truncates.
   void checkpoint() {
+    lock_.check_still_held(g_.comm());
     flush();
     write_checkpoint(cfg_.output.checkpoint, g_, phi_, state_);
   }
@@ -268,6 +284,7 @@ class Chain {
   ChainState state_;
   Records pending_;
   bool resumed_ = false;
+  std::optional<std::uint64_t> start_checksum_;  // of the start field, when run.start is a file
   double seconds_ = 0;
   std::int64_t segment_updates_ = 0;
 };
@@ -281,8 +298,8 @@ int run_simulation(const Config& cfg, MPI_Comm comm) {
   try {
     chain = std::make_unique<Chain>(cfg, comm);
     chain->prepare();
-  } catch (const BusyError&) {
-    throw;
+  } catch (const LockHeld& e) {
+    throw BusyError(e.what());
   } catch (const std::bad_alloc&) {
     // Memory the estimate of check_memory did not foresee (other processes on the node).
     throw InputError(
@@ -291,6 +308,7 @@ int run_simulation(const Config& cfg, MPI_Comm comm) {
   } catch (const std::exception& e) {
     throw InputError(e.what());
   }
+  chain->begin();
   const bool completed = chain->run();
   const std::string summary = chain->summary();
   int rank = 0;

@@ -57,43 +57,6 @@ std::uint64_t checksum(const Geometry& g, const std::vector<double>& packed, con
   return h;
 }
 
-// Collective. Flushes the file's data to stable storage on every node that wrote part of it.
-void sync_file(const std::string& path, MPI_Comm comm) {
-  MPI_File fh;
-  std::string name = path;
-  bool ok = MPI_File_open(comm, name.data(), MPI_MODE_RDWR, MPI_INFO_NULL, &fh) == MPI_SUCCESS;
-  if (ok) {
-    ok = MPI_File_sync(fh) == MPI_SUCCESS;
-    ok = MPI_File_close(&fh) == MPI_SUCCESS && ok;
-  }
-  int all_ok = ok ? 1 : 0;
-  MPI_Allreduce(MPI_IN_PLACE, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-  if (!all_ok) throw IoError(path + ": cannot fsync");
-}
-
-// Rank 0's part of the atomic replace. Returns 0 or an errno value, with what failed.
-int rename_and_sync_dir(const std::string& from, const std::string& to, std::string& what) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) {
-    what = "cannot rename " + from + " to it";
-    return errno;
-  }
-  const std::filesystem::path parent = std::filesystem::path(to).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) {
-    what = "cannot open directory " + dir;
-    return errno;
-  }
-  int err = 0;
-  // Some file systems cannot fsync a directory (EINVAL); the rename itself has succeeded.
-  if (::fsync(fd) != 0 && errno != EINVAL) {
-    err = errno;
-    what = "cannot fsync directory " + dir;
-  }
-  ::close(fd);
-  return err;
-}
-
 // Collective. "/block_sums" (float64 [n]), rank 0's values written by rank 0.
 void write_block_sums(hid_t f, const std::string& file, const std::vector<double>& v, int rank) {
   const std::string what = std::string("cannot write ") + kBlockSums;
@@ -214,7 +177,6 @@ void write_checkpoint(const std::string& path, const Geometry& g, const Field& p
   const std::string tmp = path + ".tmp";
   try {
     write_to(tmp, g, packed, st, sum);
-    sync_file(tmp, comm);
     // Read back before replacing the previous checkpoint: a faulty MPI-IO layer (e.g. Open MPI
     // 4.1's OMPIO/vulcan, ompi#12718) then costs this checkpoint, not the chain.
     load_verified(tmp, g);
@@ -226,14 +188,10 @@ void write_checkpoint(const std::string& path, const Geometry& g, const Field& p
   }
   fault_point("before_rename");
 
-  int err = 0;
-  std::string what;
-  if (g.rank() == 0) err = rename_and_sync_dir(tmp, path, what);
-  // Also the barrier after which every rank sees the renamed file.
-  MPI_Bcast(&err, 1, MPI_INT, 0, comm);
-  if (err != 0) {
-    bcast_from_root(what, comm);
-    throw CheckpointError(path + ": " + what + ": " + std::strerror(err));
+  try {
+    replace_file(tmp, path, comm);
+  } catch (const IoError& e) {
+    throw CheckpointError(e.what());
   }
   fault_point("after_rename");
 }

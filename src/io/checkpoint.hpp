@@ -38,10 +38,10 @@ std::uint64_t checkpoint_checksum(const Geometry& g, const Field& phi, const Cha
 // Collective over g.comm(). Writes phi's interior (collective write of "/phi") and the state
 // (rank 0's; attributes "updates_done", "observables_rows", "sampler_rows",
 // "configurations_rows", "correlators_rows", "coarse_rows", "block_fill", "deck", "checksum",
-// and the 1-D dataset "/block_sums") to path + ".tmp", closes and fsyncs it, reads it
-// back and verifies the checksum; rank 0 then renames it to path and fsyncs the directory; on
-// return every rank sees the new file. Throws CheckpointError naming the file on failure, with
-// the previous checkpoint at path left in place.
+// and the 1-D dataset "/block_sums") to path + ".tmp", closes it, reads it back and verifies
+// the checksum, fsyncs it, and rank 0 renames it to path and fsyncs the directory
+// (replace_file); on return every rank sees the new file. Throws CheckpointError naming the file on
+// failure, with the previous checkpoint at path left in place.
 void write_checkpoint(const std::string& path, const Geometry& g, const Field& phi,
                       const ChainState& s);
 

@@ -684,6 +684,12 @@ void check_consistency(Config& c) {
   }
   if (out.checkpoint == out.file)
     throw DeckError("output.checkpoint: must differ from output.file (both '" + out.file + "')");
+  for (const auto& [key, path] :
+       {std::pair{"output.file", out.file}, std::pair{"output.checkpoint", out.checkpoint}})
+    for (const std::string suffix : {".lock", ".tmp"})
+      if (path.ends_with(suffix))
+        throw DeckError(std::string(key) + ": must not end in " + suffix +
+                        " (the names of latdiff's lock and temporary files; got '" + path + "')");
 }
 
 // Deck layout shared by the resolved deck and the help: each section's keys under a header.

@@ -6,7 +6,7 @@
 // Points: after_create (output file created), after_truncate (resume: rows after the
 // checkpoint discarded), after_append (rows or a configuration appended), checkpoint_write
 // (checkpoint data written to <checkpoint>.tmp, file not yet closed), before_rename (.tmp
-// closed, synced and verified), after_rename (checkpoint replaced).
+// closed and verified, not yet synced and renamed), after_rename (checkpoint replaced).
 #pragma once
 
 namespace latdiff {

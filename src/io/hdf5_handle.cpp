@@ -1,9 +1,13 @@
 #include "io/hdf5_handle.hpp"
 
+#include <fcntl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -104,7 +108,58 @@ std::string space_hint(const std::string& file) {
   return text;
 }
 
+// Collective. Flushes the file's data to stable storage on every node that wrote part of it.
+void sync_file(const std::string& path, MPI_Comm comm) {
+  MPI_File fh;
+  std::string name = path;
+  bool ok = MPI_File_open(comm, name.data(), MPI_MODE_RDWR, MPI_INFO_NULL, &fh) == MPI_SUCCESS;
+  if (ok) {
+    ok = MPI_File_sync(fh) == MPI_SUCCESS;
+    ok = MPI_File_close(&fh) == MPI_SUCCESS && ok;
+  }
+  int all_ok = ok ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+  if (!all_ok) throw IoError(path + ": cannot fsync");
+}
+
+// Rank 0's part of replace_file. Returns 0 or an errno value, with what failed.
+int rename_and_sync_dir(const std::string& from, const std::string& to, std::string& what) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    what = "cannot rename " + from + " to it";
+    return errno;
+  }
+  const std::filesystem::path parent = std::filesystem::path(to).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    what = "cannot open directory " + dir;
+    return errno;
+  }
+  int err = 0;
+  // Some file systems cannot fsync a directory (EINVAL); the rename itself has succeeded.
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    err = errno;
+    what = "cannot fsync directory " + dir;
+  }
+  ::close(fd);
+  return err;
+}
+
 }  // namespace
+
+void replace_file(const std::string& from, const std::string& to, MPI_Comm comm) {
+  sync_file(from, comm);
+  int rank = 0, err = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string what;
+  if (rank == 0) err = rename_and_sync_dir(from, to, what);
+  // Also the barrier after which every rank sees the renamed file.
+  MPI_Bcast(&err, 1, MPI_INT, 0, comm);
+  if (err != 0) {
+    bcast_from_root(what, comm);
+    throw IoError(to + ": " + what + ": " + std::strerror(err));
+  }
+}
 
 void check(herr_t status, const std::string& file, const std::string& what) {
   if (status < 0) throw IoError(file + ": " + what + space_hint(file));

@@ -80,6 +80,11 @@ H5Handle create_file(const std::string& path, MPI_Comm comm);
 // ends the job.
 void close_file(H5Handle& file, const std::string& path);
 
+// Collective over comm. Syncs `from` to stable storage on every node that wrote it, renames it
+// to `to` (rank 0) and syncs the directory, so that a crash leaves either the old file at `to`
+// or the new one. Throws IoError naming `to` on every rank on failure.
+void replace_file(const std::string& from, const std::string& to, MPI_Comm comm);
+
 // Property list for collective data transfer.
 H5Handle collective_transfer(const std::string& file);
 

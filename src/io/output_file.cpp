@@ -184,18 +184,10 @@ void Records::clear() {
   rows.clear();
 }
 
-void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h,
-                   const ExtraOutput& extra) {
-  const MPI_Comm comm = MPI_COMM_WORLD;
-  RunMetadata m = meta;
-  bcast_from_root(m.deck_text, comm);
-  bcast_from_root(m.version, comm);
-  bcast_from_root(m.start_time, comm);
-  bcast_from_root(m.procs, comm);
-  bcast_from_root(m.dims, comm);
-  MPI_Bcast(&m.seed, 1, MPI_UINT64_T, 0, comm);
-  MPI_Bcast(&m.nranks, 1, MPI_INT, 0, comm);
+namespace {
 
+void create_in(const std::string& path, const RunMetadata& m, bool with_delta_h,
+               const ExtraOutput& extra, MPI_Comm comm) {
   H5Handle file = create_file(path, comm);
   write_attribute(file.get(), path, "deck", m.deck_text);
   write_attribute(file.get(), path, "version", m.version);
@@ -204,6 +196,7 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
   write_attribute(file.get(), path, "nranks", m.nranks);
   write_attribute(file.get(), path, "process_grid", m.procs);
   write_attribute(file.get(), path, "lattice_dims", m.dims);
+  if (m.start_checksum) write_attribute(file.get(), path, "start_checksum", *m.start_checksum);
 
   for (const char* group : {"/observables", "/sampler", "/configurations"})
     create_group(file.get(), path, group);
@@ -251,6 +244,32 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
           path, what);
   }
   close_file(file, path);
+}
+
+}  // namespace
+
+void create_output(const std::string& path, const RunMetadata& meta, bool with_delta_h,
+                   const ExtraOutput& extra) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  RunMetadata m = meta;
+  bcast_from_root(m.deck_text, comm);
+  bcast_from_root(m.version, comm);
+  bcast_from_root(m.start_time, comm);
+  bcast_from_root(m.procs, comm);
+  bcast_from_root(m.dims, comm);
+  MPI_Bcast(&m.seed, 1, MPI_UINT64_T, 0, comm);
+  MPI_Bcast(&m.nranks, 1, MPI_INT, 0, comm);
+  int has_start = m.start_checksum ? 1 : 0;
+  MPI_Bcast(&has_start, 1, MPI_INT, 0, comm);
+  std::uint64_t start = m.start_checksum.value_or(0);
+  MPI_Bcast(&start, 1, MPI_UINT64_T, 0, comm);
+  m.start_checksum = has_start ? std::optional<std::uint64_t>(start) : std::nullopt;
+
+  // Built under a temporary name and renamed when complete, so that a crash never leaves a
+  // half-made output file in the way of the rerun.
+  const std::string tmp = path + ".tmp";
+  create_in(tmp, m, with_delta_h, extra, comm);
+  replace_file(tmp, path, comm);
   fault_point("after_create");
 }
 
@@ -397,23 +416,39 @@ std::vector<double> read_series(const std::string& path, const std::string& data
   return values;
 }
 
-std::optional<std::string> probe_deck(const std::string& path) {
+std::optional<ChainIdentity> probe_chain(const std::string& path) {
   H5Handle file;
   try {
     file = open_file(path, H5F_ACC_RDONLY, MPI_COMM_WORLD);
   } catch (const IoError&) {
     return std::nullopt;
   }
-  std::optional<std::string> deck;
-  if (H5Aexists(file.get(), "deck") > 0) {
-    try {
-      deck = read_string_attribute(file.get(), path, "deck");
-    } catch (const IoError&) {
-      // Present but not a string: not a latdiff file.
-    }
+  std::optional<ChainIdentity> id;
+  // Present but unreadable or of another type: not a latdiff file.
+  try {
+    if (H5Aexists(file.get(), "deck") > 0)
+      id = ChainIdentity{read_string_attribute(file.get(), path, "deck"), std::nullopt};
+    if (id && H5Aexists(file.get(), "start_checksum") > 0)
+      id->start_checksum = read_uint64_attribute(file.get(), path, "start_checksum");
+  } catch (const IoError&) {
+    id.reset();
   }
   close_file(file, path);
-  return deck;
+  return id;
+}
+
+void require_layout(const std::string& path, bool with_delta_h, const ExtraOutput& extra) {
+  std::vector<std::string> names;
+  for (const RowDataset& d : kRowDatasets)
+    if (with_delta_h || std::string(d.name) != kDeltaH) names.emplace_back(d.name);
+  names.insert(names.end(), extra.step_series.begin(), extra.step_series.end());
+  for (const RowDatasetSpec& d : extra.rows) names.push_back(d.name);
+  H5Handle file = open_file(path, H5F_ACC_RDONLY, MPI_COMM_WORLD);
+  std::string missing;
+  for (const std::string& n : names)
+    if (missing.empty() && !has_path(file.get(), path, n)) missing = n;
+  close_file(file, path);
+  if (!missing.empty()) throw IoError(path + ": dataset " + missing + " is missing");
 }
 
 std::string read_output_deck(const std::string& path) {

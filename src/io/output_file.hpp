@@ -25,6 +25,9 @@ struct RunMetadata {       // root attributes of the output file
   int nranks = 0;          // attribute "nranks"
   std::vector<int> procs;  // attribute "process_grid" (int array)
   std::vector<int> dims;   // attribute "lattice_dims"
+  // attribute "start_checksum": checkpoint_checksum of the start field when run.start is a
+  // file, whose contents are then part of what defines the chain
+  std::optional<std::uint64_t> start_checksum;
 };
 
 struct Records {                   // rows buffered in memory since the last write
@@ -46,7 +49,9 @@ struct RecordCounts {
   friend bool operator==(const RecordCounts&, const RecordCounts&) = default;
 };
 
-// Collective. Creates (or truncates) path; writes the root attributes (rank 0's values);
+// Collective. Creates path, replacing an existing file; the file is built as path + ".tmp" and
+// renamed when complete (replace_file), so a crash leaves no half-made file at path. Writes the
+// root attributes (rank 0's values; "start_checksum" only when meta.start_checksum is set);
 // creates empty extendible chunked 1-D datasets /observables/{step,mag,phi2,action_density},
 // /sampler/accept, /sampler/delta_h (only if with_delta_h), /configurations/step, and
 // /configurations/phi of shape [0, L_0, ..., L_{d-1}] (meta.dims), extendible along the first
@@ -102,9 +107,19 @@ void read_configuration(const std::string& path, std::int64_t index, const Geome
 // Collective. The resolved deck stored in the root attribute "deck".
 std::string read_output_deck(const std::string& path);
 
-// Collective. The root attribute "deck" of an existing file (a latdiff output file or
-// checkpoint), or nothing when the file is not HDF5 or has no such attribute.
-std::optional<std::string> probe_deck(const std::string& path);
+// What identifies the chain of a latdiff output file or checkpoint: its root attributes
+// "deck" and, where present, "start_checksum".
+struct ChainIdentity {
+  std::string deck;
+  std::optional<std::uint64_t> start_checksum;
+};
+// Collective. The identity of an existing file, or nothing when the file is not HDF5 or has no
+// "deck" attribute.
+std::optional<ChainIdentity> probe_chain(const std::string& path);
+
+// Collective. Throws IoError naming the first dataset that a file written with this layout
+// (create_output's with_delta_h and extra) must have and does not.
+void require_layout(const std::string& path, bool with_delta_h, const ExtraOutput& extra);
 
 // Collective. Whole 1-D dataset (e.g. "/observables/mag", "/sampler/accept") on every rank,
 // converted to double.

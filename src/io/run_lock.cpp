@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -16,6 +17,14 @@
 namespace latdiff {
 
 namespace {
+
+// Whether the open file fd is the file now at path.
+bool same_file(int fd, const std::string& path) {
+  struct stat held {
+  }, now{};
+  return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
+         held.st_ino == now.st_ino;
+}
 
 std::string holder_text() {
   char host[256] = "unknown";
@@ -55,10 +64,7 @@ int take(const RunLock::Target& t, const std::string& lock) {
                        "); wait for it to end or stop it (lock file '" + lock + "')");
       throw LockError(who + ": cannot lock '" + lock + "': " + std::strerror(err));
     }
-    struct stat held {
-    }, now{};
-    if (::fstat(fd, &held) == 0 && ::stat(lock.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
-        held.st_ino == now.st_ino) {
+    if (same_file(fd, lock)) {
       const std::string text = holder_text() + "\n";
       if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
         const int err = errno;
@@ -75,7 +81,12 @@ int take(const RunLock::Target& t, const std::string& lock) {
 }  // namespace
 
 std::string RunLock::lock_path(const std::string& path) {
-  return path + ".lock";
+  // Through symbolic links and however the path is spelled (./x.h5, an absolute path), one
+  // file has one lock file. A name the file system refuses is left as it is: creating its lock
+  // file fails with the reason.
+  std::error_code ec;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(path, ec);
+  return (ec ? std::filesystem::path(path) : resolved).string() + ".lock";
 }
 
 RunLock::RunLock(const std::vector<Target>& targets, MPI_Comm comm) {
@@ -116,9 +127,24 @@ RunLock::~RunLock() {
   release();
 }
 
+void RunLock::check_still_held(MPI_Comm comm) const {
+  std::optional<std::string> error;
+  for (const Held& h : held_)
+    if (!error && !same_file(h.fd, h.path))
+      error = "lock file '" + h.path +
+              "' was removed or replaced while this run held it; "
+              "stopping, since another run may be writing the same files";
+  throw_if_any<LockError>(comm, error);
+}
+
 void RunLock::release() noexcept {
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
-    ::unlink(it->path.c_str());
+    // Only our own lock file: if someone removed it, another run may have made a new one.
+    struct stat held {
+    }, now{};
+    if (::fstat(it->fd, &held) == 0 && ::stat(it->path.c_str(), &now) == 0 &&
+        held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+      ::unlink(it->path.c_str());
     ::close(it->fd);
   }
   held_.clear();

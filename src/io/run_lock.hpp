@@ -1,10 +1,13 @@
 // One writer per output file and checkpoint. A run holds an exclusive lock on "<path>.lock"
-// for every file it writes, from before its first check of those files until it exits, so a
-// second run on the same files (another deck, another seed, a rerun started while the ranks
-// of a killed mpirun still live) is refused with the holder's host and pid. The locks are
-// flock(2) locks taken by rank 0: the kernel drops them when the holding process dies, however
-// it dies, so a lock never outlives its run. The lock file records the holder (host, pid,
-// start time) for the message; a clean exit removes it.
+// (the canonical path, symbolic links resolved) for every file it writes, from before its first
+// check of those files until it exits, so a second run on the same files (another deck, another
+// seed, a rerun started while the ranks of a killed mpirun still live) is refused with the
+// holder's host and pid. The locks are flock(2) locks taken by rank 0: the kernel drops them
+// when the holding process dies, however it dies, so a lock never outlives its run. The lock
+// file records the holder (host, pid, start time) for the message; a clean exit removes it.
+// Not covered: a second name of the file by a hard link, whose lock file differs (locking the
+// file itself would deadlock with the fcntl locks of MPI-IO), and lock files removed by hand,
+// which the holder notices at its next checkpoint (check_still_held).
 #pragma once
 
 #include <mpi.h>
@@ -42,7 +45,11 @@ class RunLock {
   RunLock& operator=(const RunLock&) = delete;
   ~RunLock();  // removes the lock files and releases the locks (not collective)
 
-  // "<path>.lock", the lock file of a written file.
+  // Collective over comm. Throws LockError on every rank when a lock file is no longer the one
+  // this run locked (someone removed or replaced it, so another run may be writing too).
+  void check_still_held(MPI_Comm comm) const;
+
+  // The lock file of a written file: "<canonical path>.lock", symbolic links resolved.
   static std::string lock_path(const std::string& path);
 
  private:
@@ -51,7 +58,7 @@ class RunLock {
     std::string path;
   };
   void release() noexcept;
-  std::vector<Held> held_;  // rank 0 only
+  std::vector<Held> held_;  // rank 0 only: the lock files
 };
 
 }  // namespace latdiff
