@@ -248,3 +248,64 @@ def test_files_of_an_older_version_without_the_newer_keys_are_the_same_chain(tmp
         assert "diffusion" not in old and "overwrite" not in old
         f.attrs["deck"] = old
     ld.ok(["run.ini"])
+
+
+def test_a_symlink_to_the_output_meets_the_same_lock(tmp_path):
+    write_deck(tmp_path / "run.ini", deck())
+    (tmp_path / "link.h5").symlink_to("sig.h5")
+    ld = Latdiff(tmp_path)
+    first = ld.start(["run.ini"], np=1)
+    assert wait_for(lambda: (tmp_path / "sig.ckpt.h5").exists(), 60, first), "no checkpoint"
+    r = ld.run(["run.ini", "--run.seed=78", "--output.file=link.h5",
+                "--output.checkpoint=b.ckpt.h5", "--output.overwrite=true",
+                "--run.resume=never"], np=1, timeout=60)
+    assert r.returncode == EXIT_BUSY, describe(r)
+    assert first.wait(timeout=300) == EXIT_OK, ld.background_output()
+
+
+def test_removed_lock_files_stop_the_holder(tmp_path):
+    write_deck(tmp_path / "run.ini", deck())
+    ld = Latdiff(tmp_path)
+    first = ld.start(["run.ini"], np=1)
+    assert wait_for(lambda: (tmp_path / "sig.ckpt.h5").exists(), 60, first), "no checkpoint"
+    (tmp_path / "sig.h5.lock").unlink()
+    assert first.wait(timeout=300) == 1, ld.background_output()
+    assert "was removed or replaced" in ld.background_output()[1]
+    ld.ok(["run.ini"])  # the chain resumes from its last checkpoint
+
+
+def test_a_changed_start_file_makes_another_chain(tmp_path):
+    ld = fresh(tmp_path)
+    ld.ok(["run.ini", "--output.file=init.h5"])
+    ld.ok(["run.ini", "--run.start=init.h5", "--output.file=b.h5"])
+    (tmp_path / "b.ckpt.h5").unlink()
+    ld.ok(["run.ini", "--run.start=init.h5", "--output.file=b.h5"])  # same start: regenerated
+    ld.ok(["run.ini", "--output.file=init.h5", "--run.updates=40"])  # init.h5 extended
+    (tmp_path / "b.ckpt.h5").unlink()
+    before = (tmp_path / "b.h5").read_bytes()
+    refused(ld.run(["run.ini", "--run.start=init.h5", "--output.file=b.h5"]), "b.h5",
+            "started from another configuration")
+    assert (tmp_path / "b.h5").read_bytes() == before
+
+
+def test_leftover_temporary_output_does_not_block(tmp_path):
+    ld = fresh(tmp_path)
+    (tmp_path / "sig.h5.tmp").write_bytes(b"half-written" * 100)
+    ld.ok(["run.ini"])
+    assert not (tmp_path / "sig.h5.tmp").exists()
+
+
+def test_resume_refuses_a_missing_dataset_before_touching_the_file(tmp_path):
+    ld = resumable_chain(tmp_path)
+    with h5py.File(tmp_path / "sig.h5", "r+") as f:
+        del f["coarse/level_1/mag"]
+    before = (tmp_path / "sig.h5").read_bytes()
+    refused(ld.run(["run.ini", "--run.updates=40"], np=2), "output.file",
+            "/coarse/level_1/mag is missing")
+    assert (tmp_path / "sig.h5").read_bytes() == before
+
+
+@pytest.mark.parametrize("args,key", [(["--output.checkpoint=sig.h5.lock"], "output.checkpoint"),
+                                      (["--output.file=x.ckpt.h5.tmp"], "output.file")])
+def test_names_of_lock_and_temporary_files_are_refused(tmp_path, args, key):
+    refused(fresh(tmp_path).run(["run.ini", *args]), key, "must not end in")
