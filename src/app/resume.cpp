@@ -66,10 +66,12 @@ void check_resumable(const std::string& checkpoint_deck, const std::string& curr
 
 namespace {
 
-// Rows a chain has written after `updates` updates, and the step number of each kept row.
+// Rows a chain has written after `updates` updates, the rows the checkpoint keeps, and the
+// step number of each kept row.
 struct Cadence {
   std::string dataset;
   std::int64_t rows;          // rows the chain has written
+  std::int64_t kept;          // rows the checkpoint keeps
   std::int64_t first, every;  // row i holds update first + i * every
 };
 
@@ -82,36 +84,26 @@ std::int64_t measurements_per_row(const OutputConfig& out) {
   return out.correlators == CorrelatorMode::block ? out.block_measurements : 1;
 }
 
-std::vector<Cadence> cadences(const Config& cfg, std::int64_t updates) {
+std::vector<Cadence> cadences(const Config& cfg, const ChainState& state) {
   const RunConfig& run = cfg.run;
   const OutputConfig& out = cfg.output;
-  const std::int64_t measuring = std::max<std::int64_t>(0, updates - run.thermalize);
-  const std::int64_t measured = measurements(cfg, updates);
+  const RecordCounts& kept = state.counts;
+  const std::int64_t measuring = std::max<std::int64_t>(0, state.updates_done - run.thermalize);
+  const std::int64_t measured = measurements(cfg, state.updates_done);
   std::vector<Cadence> c;
-  c.push_back(
-      {"/observables/step", measured, run.thermalize + run.measure_every, run.measure_every});
+  c.push_back({"/observables/step", measured, kept.observables, run.thermalize + run.measure_every,
+               run.measure_every});
   c.push_back({"/configurations/step", out.save_every > 0 ? measuring / out.save_every : 0,
-               run.thermalize + out.save_every, out.save_every});
+               kept.configurations, run.thermalize + out.save_every, out.save_every});
   // /correlators and /coarse: one row per measurement, or per block of measurements.
   const std::int64_t per_row = measurements_per_row(out);
-  const Cadence two_point{"", measured / per_row, run.thermalize + per_row * run.measure_every,
-                          per_row * run.measure_every};
-  if (out.correlators != CorrelatorMode::none) {
-    c.push_back(two_point);
-    c.back().dataset = "/correlators/step";
-  }
-  if (out.coarse) {
-    c.push_back(two_point);
-    c.back().dataset = "/coarse/step";
-  }
+  const std::int64_t rows = measured / per_row,
+                     first = run.thermalize + per_row * run.measure_every,
+                     every = per_row * run.measure_every;
+  if (out.correlators != CorrelatorMode::none)
+    c.push_back({"/correlators/step", rows, kept.correlators, first, every});
+  if (out.coarse) c.push_back({"/coarse/step", rows, kept.coarse, first, every});
   return c;
-}
-
-std::int64_t kept_rows(const RecordCounts& counts, const std::string& dataset) {
-  if (dataset == "/observables/step") return counts.observables;
-  if (dataset == "/configurations/step") return counts.configurations;
-  if (dataset == "/correlators/step") return counts.correlators;
-  return counts.coarse;
 }
 
 }  // namespace
@@ -137,8 +129,8 @@ void verify_kept_rows(const Config& cfg, const ChainState& state) {
                       std::to_string(state.block_fill) + " measurements, which does not fit " +
                       std::to_string(measured) + " measurements in blocks of " +
                       std::to_string(per_row));
-  for (const Cadence& c : cadences(cfg, state.updates_done)) {
-    const std::int64_t kept = kept_rows(state.counts, c.dataset);
+  for (const Cadence& c : cadences(cfg, state)) {
+    const std::int64_t kept = c.kept;
     if (kept != c.rows)
       refuse("should hold " + std::to_string(c.rows) + " rows of " + c.dataset + " after " +
              std::to_string(state.updates_done) + " updates but the checkpoint keeps " +

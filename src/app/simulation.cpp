@@ -69,11 +69,12 @@ bool records_delta_h(const Config& cfg) {
   return t == SamplerType::hmc || t == SamplerType::mala || t == SamplerType::diffusion;
 }
 
-// Collective. The configuration a fresh chain starts from.
+// Whether run.start names a file (then its contents are part of what defines the chain).
 bool is_start_file(const std::string& start) {
   return start != "cold" && start != "hot";
 }
 
+// Collective. The configuration a fresh chain starts from.
 void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
   const std::string& start = cfg.run.start;
   if (start == "cold") {

@@ -101,7 +101,8 @@ class DiffusionMh {
     }
     for (int i = k; i >= 1; --i) {
       Field& next = cur == &a_ ? b_ : a_;
-      score_.score(*cur, i, s_);
+      // From the shared x_k, s_ still holds s(x_k, k) of the last forward step.
+      if (independence || i < k) score_.score(*cur, i, s_);
       fill_normals(g_, reverse_rng_, update_index, eta_, static_cast<std::uint64_t>(i));
       noise_.reverse_step(g_, i, *cur, s_, eta_, next);
       log_ratio += noise_.log_reverse(g_, i, next, *cur, s_);
