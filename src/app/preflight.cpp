@@ -34,7 +34,7 @@ FileKind file_kind(const std::string& key, const std::string& path, MPI_Comm com
 }  // namespace
 
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
-                       MPI_Comm comm, std::optional<std::uint64_t> start_checksum) {
+                       MPI_Comm comm, const ChainInputs& inputs) {
   const FileKind kind = file_kind(key, path, comm);
   if (kind == FileKind::missing || kind == FileKind::empty) return;
   if (kind == FileKind::other)
@@ -48,11 +48,15 @@ void check_replaceable(const Config& cfg, const std::string& key, const std::str
     throw InputError(key + ": '" + path + "' holds another chain (its " + d->key + " is '" +
                      d->before + "', the deck's is '" + d->now + "')" + choice);
   // A chain started from a file is the same only if it started from the same field.
-  if (start_checksum && id->start_checksum != start_checksum)
+  if (inputs.start_checksum && id->inputs.start_checksum != inputs.start_checksum)
     throw InputError(key + ": '" + path +
                      "' holds a chain started from another configuration "
                      "(run.start '" +
                      cfg.run.start + "' has changed since)" + choice);
+  if (inputs.model_checksum && id->inputs.model_checksum != inputs.model_checksum)
+    throw InputError(key + ": '" + path + "' holds a chain run with another score model (" +
+                     "diffusion.model_file '" + cfg.diffusion.model_file + "' has changed since)" +
+                     choice);
 }
 
 void check_memory(const Config& cfg, MPI_Comm comm) {

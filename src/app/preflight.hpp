@@ -10,6 +10,7 @@
 #include <string>
 
 #include "io/config.hpp"
+#include "io/output_file.hpp"
 
 namespace latdiff {
 
@@ -20,10 +21,11 @@ bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm)
 // Collective. A fresh chain may replace the file at `path` (deck key `key`) only when it is
 // missing or empty, holds this same chain (which the run then regenerates bit for bit, so
 // nothing is lost), or output.overwrite is set; anything else is another chain's data, or a
-// file that is not ours to destroy, and is refused. `start_checksum` is that of the start
-// field when run.start is a file: the file's chain must have started from the same field.
+// file that is not ours to destroy, and is refused. `inputs` are the checksums of the start
+// field (run.start a file) and of the trained score that are set for this chain: the file's
+// chain must have been run with the same.
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
-                       MPI_Comm comm, std::optional<std::uint64_t> start_checksum = {});
+                       MPI_Comm comm, const ChainInputs& inputs = {});
 
 // Collective. Refuses, before anything is allocated, a lattice whose fields cannot fit in the
 // physical memory of a node (lattice.dims, with the memory needed).

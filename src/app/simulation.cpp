@@ -2,16 +2,19 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <variant>
 
 #include "app/preflight.hpp"
 #include "app/resume.hpp"
 #include "app/signals.hpp"
 #include "app/summary.hpp"
+#include "app/timestamp.hpp"
+#include "app/training_stage.hpp"
 #include "app/two_point_recorder.hpp"
 #include "diffusion/diffusion_model.hpp"
 #include "io/checkpoint.hpp"
@@ -22,28 +25,31 @@
 #include "models/phi4.hpp"
 #include "observables/measurement.hpp"
 #include "random/counter_rng.hpp"
+#include "samplers/diffusion_generator.hpp"
 #include "samplers/diffusion_mh.hpp"
 #include "samplers/hmc.hpp"
 #include "samplers/langevin.hpp"
 #include "samplers/mala.hpp"
 #include "samplers/metropolis.hpp"
+#include "stats/importance_weights.hpp"
 #include "version.hpp"
 
 namespace latdiff {
 
 namespace {
 
-using Sampler = std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>,
-                             Mala<Phi4Model>, DiffusionMh<Phi4Model>>;
+using Sampler =
+    std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>, Mala<Phi4Model>,
+                 DiffusionMh<Phi4Model>, DiffusionGenerator<Phi4Model>>;
 
 // Collective (a Fourier-accelerated sampler plans its FFT). `diffusion` is the noise process
-// and score of sampler.type = diffusion, null otherwise.
-Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& g,
+// and score of the samplers of uses_score_model, null otherwise.
+Sampler make_sampler(SamplerType type, const Config& cfg, const Phi4Model& model, const Geometry& g,
                      DiffusionModel* diffusion) {
   const SamplerConfig& s = cfg.sampler;
   const std::uint64_t seed = cfg.run.seed;
-  const bool fa = s.fourier_acceleration;  // the deck rejects it for metropolis
-  switch (s.type) {
+  const bool fa = s.fourier_acceleration;  // Metropolis ignores it
+  switch (type) {
     case SamplerType::metropolis:
       return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits}, seed);
     case SamplerType::hmc:
@@ -59,14 +65,35 @@ Sampler make_sampler(const Config& cfg, const Phi4Model& model, const Geometry& 
     case SamplerType::diffusion:
       return Sampler(std::in_place_index<4>, model, g, diffusion->noise(), diffusion->score(),
                      DiffusionParams{diffusion->depth(), diffusion->gaussian_prior()}, seed);
+    case SamplerType::generate: {
+      const DiffusionConfig& d = cfg.diffusion;
+      return Sampler(
+          std::in_place_index<5>, model, g, diffusion->noise(), diffusion->score(),
+          GeneratorParams{d.generator, d.corrector_steps, d.snr, diffusion->gaussian_prior()},
+          seed);
+    }
   }
   throw std::logic_error("make_sampler: unhandled sampler type");
 }
 
-// Samplers with an accept/reject step report -log of their Metropolis ratio (/sampler/delta_h).
+// Samplers with an accept/reject step report -log of their Metropolis ratio (/sampler/delta_h;
+// NaN in the rows of an interleaved sampler without one).
 bool records_delta_h(const Config& cfg) {
-  const SamplerType t = cfg.sampler.type;
-  return t == SamplerType::hmc || t == SamplerType::mala || t == SamplerType::diffusion;
+  const SamplerConfig& s = cfg.sampler;
+  return s.runs(SamplerType::hmc) || s.runs(SamplerType::mala) || s.runs(SamplerType::diffusion);
+}
+
+// The diffusion MH sampler reports its proposals' path log-weights (/sampler/log_weight) and
+// their effective sample size per block (/sampler/ess).
+bool records_path_weights(const Config& cfg) {
+  return cfg.sampler.runs(SamplerType::diffusion);
+}
+
+// The output layout of cfg beyond the fixed datasets.
+ExtraOutput output_layout(const Config& cfg, const TwoPointRecorder& two_point) {
+  ExtraOutput layout = two_point.layout();
+  layout.path_weights = records_path_weights(cfg);
+  return layout;
 }
 
 // Whether run.start names a file (then its contents are part of what defines the chain).
@@ -103,13 +130,6 @@ void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
   HaloExchange(g).exchange(phi);
 }
 
-std::string now_iso8601() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // Tail of a per-update series from update index `first` on (drops thermalization).
 std::vector<double> tail_from(std::vector<double> v, std::int64_t first) {
   if (first >= static_cast<std::int64_t>(v.size())) return {};
@@ -123,12 +143,18 @@ class Chain {
       : cfg_(cfg),
         g_(cfg.lattice.dims, cfg.lattice.procs, comm),
         model_(g_, cfg.action),
-        diffusion_(cfg.sampler.type == SamplerType::diffusion
+        diffusion_(cfg.sampler.uses_score_model()
                        ? std::make_unique<DiffusionModel>(cfg.diffusion, g_, model_.couplings())
                        : nullptr),
-        sampler_(make_sampler(cfg, model_, g_, diffusion_.get())),
+        sampler_(make_sampler(cfg.sampler.type, cfg, model_, g_, diffusion_.get())),
+        interleaved_(cfg.sampler.interleave == Interleave::none
+                         ? std::nullopt
+                         : std::optional<Sampler>(make_sampler(cfg.sampler.interleaved_type(), cfg,
+                                                               model_, g_, diffusion_.get()))),
         phi_(make_field(g_)),
-        two_point_(cfg.output, g_) {}
+        two_point_(cfg.output, g_) {
+    if (diffusion_) inputs_.model_checksum = diffusion_->model_checksum();
+  }
 
   // Collective. Locks the files and validates everything a resume or a fresh start needs
   // (throws InputError or BusyError-producing errors); nothing is written yet.
@@ -151,24 +177,26 @@ class Chain {
                           "' continues it; start afresh with --run.resume=never");
       // The output file must be this chain's, not one written since by another deck.
       check_resumable(read_output_deck(out), cfg_.resolved_text, out, "output file");
+      check_model_unchanged();
       if (state_.block_sums.size() != two_point_.width() || state_.block_fill < 0)
         throw ResumeError("checkpoint '" + ckpt +
                           "': its partial block of /correlators and /coarse does not fit the "
                           "deck's output.correlators and output.coarse");
       try {
-        require_layout(out, records_delta_h(cfg_), two_point_.layout());
+        require_layout(out, records_delta_h(cfg_), output_layout(cfg_, two_point_));
       } catch (const IoError& e) {
         throw ResumeError(std::string("output.file: ") + e.what() +
                           ", so it cannot continue the chain of checkpoint '" + ckpt + "'");
       }
       verify_kept_rows(cfg_, state_);
+      resume_ess_block();
       resumed_ = true;
       return;
     }
     initial_configuration(cfg_, g_, phi_);
     if (is_start_file(cfg_.run.start))
-      start_checksum_ = checkpoint_checksum(g_, phi_, ChainState{});
-    check_replaceable(cfg_, "output.file", out, g_.comm(), start_checksum_);
+      inputs_.start_checksum = checkpoint_checksum(g_, phi_, ChainState{});
+    check_replaceable(cfg_, "output.file", out, g_.comm(), inputs_);
     check_replaceable(cfg_, "output.checkpoint", ckpt, g_.comm());
   }
 
@@ -183,8 +211,8 @@ class Chain {
     state_ = ChainState{0, RecordCounts{}, cfg_.resolved_text,
                         std::vector<double>(two_point_.width(), 0.0), 0};
     const RunMetadata meta{cfg_.resolved_text, kLatdiffVersion, now_iso8601(),    cfg_.run.seed,
-                           g_.size(),          g_.procs(),      g_.global_dims(), start_checksum_};
-    create_output(cfg_.output.file, meta, records_delta_h(cfg_), two_point_.layout());
+                           g_.size(),          g_.procs(),      g_.global_dims(), inputs_};
+    create_output(cfg_.output.file, meta, records_delta_h(cfg_), output_layout(cfg_, two_point_));
   }
 
   // Collective. Runs the remaining updates; returns false if stopped by a signal.
@@ -194,11 +222,13 @@ class Chain {
     bool completed = true;
     while (state_.updates_done < total_updates()) {
       const std::int64_t k = state_.updates_done;
-      const UpdateResult r = std::visit(
-          [&](auto& s) { return s.update(phi_, static_cast<std::uint64_t>(k)); }, sampler_);
+      const UpdateResult r =
+          std::visit([&](auto& s) { return s.update(phi_, static_cast<std::uint64_t>(k)); },
+                     k % cfg_.sampler.cycle_length() == 0 ? sampler_ : *interleaved_);
       state_.updates_done = k + 1;
       pending_.accept.push_back(r.acceptance);
       if (records_delta_h(cfg_)) pending_.delta_h.push_back(r.delta_h);
+      if (records_path_weights(cfg_)) record_path_weight(k, r.log_weight);
       after_update();
       if (stop_requested(g_.comm())) {
         completed = state_.updates_done == total_updates();
@@ -219,6 +249,8 @@ class Chain {
     if (records_delta_h(cfg_))
       in.delta_h =
           tail_from(read_series(cfg_.output.file, "/sampler/delta_h"), cfg_.run.thermalize);
+    if (records_path_weights(cfg_))
+      in.ess = tail_from(read_series(cfg_.output.file, "/sampler/ess"), cfg_.run.thermalize);
     in.volume = static_cast<double>(g_.global_volume());
     in.sampler = cfg_.sampler.type;
     in.seconds = seconds_;
@@ -230,6 +262,45 @@ class Chain {
 
  private:
   std::int64_t total_updates() const { return cfg_.run.thermalize + cfg_.run.updates; }
+
+  // The proposal's log-weight of update k (0-based), and at the end of an ESS block (update
+  // number k + 1 a multiple of diffusion.ess_block) the ESS of the block's diffusion proposals
+  // for the independence sampler.
+  void record_path_weight(std::int64_t k, double log_weight) {
+    pending_.log_weight.push_back(log_weight);
+    if (cfg_.sampler.type_of_update(k) == SamplerType::diffusion) ess_block_.push_back(log_weight);
+    double ess = std::numeric_limits<double>::quiet_NaN();
+    if (state_.updates_done % cfg_.diffusion.ess_block == 0) {
+      if (cfg_.diffusion.depth == 0) ess = stats::normalised_ess(ess_block_);
+      ess_block_.clear();
+    }
+    pending_.ess.push_back(ess);
+  }
+
+  // Collective. The log-weights of the partial ESS block at the checkpoint, from the output
+  // file (its rows up to the checkpoint are the chain's, verify_kept_rows has checked).
+  void resume_ess_block() {
+    if (!records_path_weights(cfg_)) return;
+    const std::vector<double> w = read_series(cfg_.output.file, "/sampler/log_weight");
+    const std::int64_t first = state_.updates_done - state_.updates_done % cfg_.diffusion.ess_block;
+    if (static_cast<std::int64_t>(w.size()) < state_.updates_done)
+      throw ResumeError("output.file: '" + cfg_.output.file +
+                        "': /sampler/log_weight has fewer rows than the checkpoint's updates");
+    ess_block_.clear();
+    for (std::int64_t k = first; k < state_.updates_done; ++k)
+      if (cfg_.sampler.type_of_update(k) == SamplerType::diffusion) ess_block_.push_back(w[k]);
+  }
+
+  // Collective. A resumed diffusion chain must go on with the frozen score it started with.
+  void check_model_unchanged() const {
+    if (!inputs_.model_checksum) return;
+    const std::optional<ChainIdentity> id = probe_chain(cfg_.output.file);
+    if (!id || id->inputs.model_checksum != inputs_.model_checksum)
+      throw ResumeError("diffusion.model_file: '" + cfg_.diffusion.model_file +
+                        "' is not the score model that output file '" + cfg_.output.file +
+                        "' was run with (checksums differ); restore that model file, or start "
+                        "afresh with --run.resume=never --output.overwrite=true");
+  }
 
   // Collective. Measurement, configuration saves and checkpoints due after an update.
   void after_update() {
@@ -280,21 +351,21 @@ class Chain {
   Phi4Model model_;
   std::unique_ptr<DiffusionModel> diffusion_;  // sampler.type = diffusion only
   Sampler sampler_;
+  std::optional<Sampler> interleaved_;  // sampler.interleave, when set
   Field phi_;
   TwoPointRecorder two_point_;
   ChainState state_;
   Records pending_;
   bool resumed_ = false;
-  std::optional<std::uint64_t> start_checksum_;  // of the start field, when run.start is a file
+  ChainInputs inputs_;             // checksums of the start field (a file) and of the trained score
+  std::vector<double> ess_block_;  // log-weights of the current ESS block
   double seconds_ = 0;
   std::int64_t segment_updates_ = 0;
 };
 
 }  // namespace
 
-int run_simulation(const Config& cfg, MPI_Comm comm) {
-  install_stop_signal_handlers();
-  check_memory(cfg, comm);
+int run_chain(const Config& cfg, MPI_Comm comm) {
   std::unique_ptr<Chain> chain;
   try {
     chain = std::make_unique<Chain>(cfg, comm);
@@ -321,6 +392,13 @@ int run_simulation(const Config& cfg, MPI_Comm comm) {
                 << "' written; run the same deck again to continue\n";
   }
   return completed ? kExitOk : kExitInterrupted;
+}
+
+int run_simulation(const Config& cfg, MPI_Comm comm) {
+  install_stop_signal_handlers();
+  check_memory(cfg, comm);
+  if (const int code = prepare_score_model(cfg, comm); code != kExitOk) return code;
+  return run_chain(cfg, comm);
 }
 
 }  // namespace latdiff

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <numeric>
 
 #include "stats/autocorrelation.hpp"
@@ -31,18 +32,22 @@ const char* step_size_keys(std::optional<SamplerType> sampler) {
       return "sampler.langevin_step";
     case SamplerType::diffusion:
       return "the path length: raise diffusion.levels, or set diffusion.depth below it";
+    case SamplerType::generate:
+      return "nothing: generated configurations are always taken";
   }
   return "the sampler's step size";
 }
 
-// <exp(-dH)> line. A non-finite dH is a rejected proposal of Metropolis ratio 0 (+inf, see
-// update_result.hpp; older versions wrote NaN), so it counts as exp(-dH) = 0. A dH below -709,
+// <exp(-dH)> line over the updates with an accept/reject step (NaN rows are those of an
+// interleaved sampler without one). An infinite dH is a rejected proposal of Metropolis ratio
+// 0 (update_result.hpp), so it counts as exp(-dH) = 0. A dH below -709,
 // seen while a chain still relaxes, overflows exp: the mean is then reported as inf without an
 // error instead of failing the summary.
 std::string exp_minus_delta_h_line(const std::vector<double>& delta_h) {
-  std::vector<double> w(delta_h.size());
-  for (std::size_t i = 0; i < w.size(); ++i)
-    w[i] = std::isfinite(delta_h[i]) ? std::exp(-delta_h[i]) : 0.0;
+  std::vector<double> w;
+  for (double d : delta_h)
+    if (!std::isnan(d)) w.push_back(std::isfinite(d) ? std::exp(-d) : 0.0);
+  if (w.size() < 2) return "";
   if (std::all_of(w.begin(), w.end(), [](double x) { return std::isfinite(x); }))
     return line("<exp(-dH)>", stats::gamma_method(w));
   char buf[160];
@@ -58,8 +63,8 @@ std::string exp_minus_delta_h_line(const std::vector<double>& delta_h) {
 std::string warnings(const SummaryInput& in) {
   std::string out;
   char buf[320];
-  const auto non_finite = std::count_if(in.delta_h.begin(), in.delta_h.end(),
-                                        [](double x) { return !std::isfinite(x); });
+  const auto non_finite =
+      std::count_if(in.delta_h.begin(), in.delta_h.end(), [](double x) { return std::isinf(x); });
   if (non_finite > 0) {
     std::snprintf(buf, sizeof buf,
                   "warning: %lld of %zu proposals had a non-finite energy change and were "
@@ -100,7 +105,24 @@ std::string format_summary(const SummaryInput& in) {
   out += buf;
   if (in.accept.size() >= 2) out += line("acceptance", stats::gamma_method(in.accept));
   if (in.delta_h.size() >= 2) out += exp_minus_delta_h_line(in.delta_h);
+  std::vector<double> ess;
+  std::copy_if(in.ess.begin(), in.ess.end(), std::back_inserter(ess),
+               [](double x) { return !std::isnan(x); });
+  if (ess.size() >= 2) out += line("ESS / block size", stats::gamma_method(ess));
+  if (in.sampler == SamplerType::generate)
+    out +=
+        "  (generated without a Metropolis-Hastings test: the averages carry the score model's "
+        "bias)\n";
   if (in.mag.size() < 2) return out + "  (fewer than 2 measurements: no averages)\n" + warnings(in);
+  const auto non_finite =
+      std::count_if(in.mag.begin(), in.mag.end(), [](double m) { return !std::isfinite(m); });
+  if (non_finite > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "  (%lld of %zu measurements are not finite, the field overflowed: no "
+                  "averages)\n",
+                  static_cast<long long>(non_finite), in.mag.size());
+    return out + buf + warnings(in);
+  }
   std::vector<double> abs_m(in.mag.size()), m2(in.mag.size()), m4(in.mag.size());
   for (std::size_t i = 0; i < in.mag.size(); ++i) {
     abs_m[i] = std::abs(in.mag[i]);

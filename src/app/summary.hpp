@@ -1,7 +1,8 @@
 // The end-of-run summary printed by latdiff: acceptance, <|m|>, susceptibilities and the
 // Binder cumulant with Gamma-method errors (DESIGN.md §1 definitions), and timing; then a
 // warning line for each sign of a failed chain: proposals rejected for a non-finite energy
-// change, or no proposal accepted at all.
+// change, or no proposal accepted at all. The independence sampler adds the mean effective
+// sample size of its proposal weights per block; sampler.type = generate says that it is biased.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@ struct SummaryInput {
   std::vector<double> mag;      // m per measurement (whole chain, all segments)
   std::vector<double> accept;   // per update after thermalization
   std::vector<double> delta_h;  // per update after thermalization (HMC, MALA), else empty
+  std::vector<double> ess;      // /sampler/ess rows after thermalization (diffusion), else empty
   // The sampler, so that warnings name the deck keys of its step size (generic advice without).
   std::optional<SamplerType> sampler;
   double volume = 1;

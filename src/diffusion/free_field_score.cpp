@@ -45,4 +45,18 @@ void FreeFieldScore::sample(const Field& eta, int level, Field& out) {
   fft_.inverse(spectrum_, out);
 }
 
+void sample_prior(const Geometry& g, const NoiseProcess& noise, FreeFieldScore* gaussian,
+                  const Field& eta, Field& out) {
+  const int n = noise.levels();
+  if (gaussian) return gaussian->sample(eta, n, out);
+  const double c = std::sqrt(noise.sbar2(n));
+  for_each_site(g, [&](std::size_t p, std::int64_t) { out[p] = c * eta[p]; });
+}
+
+ExactSum log_prior(const Geometry& g, const NoiseProcess& noise, FreeFieldScore* gaussian,
+                   const Field& x) {
+  const int n = noise.levels();
+  return gaussian ? gaussian->log_density(x, n) : log_gaussian(g, x, nullptr, 0, noise.sbar2(n));
+}
+
 }  // namespace latdiff

@@ -56,4 +56,13 @@ class FreeFieldScore final : public ScoreModel {
   ComplexField spectrum_;
 };
 
+// The prior p_N of generation paths at the top level N of `noise`: white N(0, sbar_N^2 I) when
+// `gaussian` is null, else the Gaussian N(0, C_N) of that FreeFieldScore. Collective with a
+// Gaussian (one FFT), local otherwise. sample_prior: interior of out = a draw for white eta.
+void sample_prior(const Geometry& g, const NoiseProcess& noise, FreeFieldScore* gaussian,
+                  const Field& eta, Field& out);
+// This rank's terms of log p_N(x).
+ExactSum log_prior(const Geometry& g, const NoiseProcess& noise, FreeFieldScore* gaussian,
+                   const Field& x);
+
 }  // namespace latdiff

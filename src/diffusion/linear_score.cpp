@@ -180,52 +180,69 @@ std::vector<std::vector<double>> LinearScoreTrainer::solve() const {
     for (int k = 0; k < n; ++k)
       for (int l = k; l < n; ++l) m[k * n + l] = m[l * n + k] = s[m_index(level, k, l)].value();
     for (int k = 0; k < n; ++k) b[k] = s[b_index(level, k)].value();
-    active.clear();
-    for (int k = 0; k < n; ++k) {
-      const double d = m[k * n + k];
-      if (d > 0 && std::isfinite(d)) {
-        active.push_back(k);
-        scale[k] = 1 / std::sqrt(d);
-      }
-    }
-    const std::size_t na = active.size();
-    // Cholesky of the Jacobi-scaled matrix A = D M D + ridge I (lower triangle in a).
-    std::vector<double> a(na * na, 0.0), y(na, 0.0);
-    for (std::size_t r = 0; r < na; ++r)
-      for (std::size_t c = 0; c <= r; ++c) {
-        const int kr = active[r], kc = active[c];
-        // The scaled diagonal is 1 by construction; the ridge is added to it.
-        a[r * na + c] = r == c ? 1 + kRidge : m[kr * n + kc] * scale[kr] * scale[kc];
-      }
-    for (std::size_t c = 0; c < na; ++c) {
-      double d = a[c * na + c];
-      for (std::size_t k = 0; k < c; ++k) d -= a[c * na + k] * a[c * na + k];
-      if (!(d > 0))
-        throw std::runtime_error("linear score trainer: normal equations of level " +
-                                 std::to_string(level) + " are not positive definite");
-      d = std::sqrt(d);
-      a[c * na + c] = d;
-      for (std::size_t r = c + 1; r < na; ++r) {
-        double e = a[r * na + c];
-        for (std::size_t k = 0; k < c; ++k) e -= a[r * na + k] * a[c * na + k];
-        a[r * na + c] = e / d;
-      }
-    }
-    for (std::size_t r = 0; r < na; ++r) {
-      double e = b[active[r]] * scale[active[r]];
-      for (std::size_t k = 0; k < r; ++k) e -= a[r * na + k] * y[k];
-      y[r] = e / a[r * na + r];
-    }
-    for (std::size_t r = na; r-- > 0;) {
-      double e = y[r];
-      for (std::size_t k = r + 1; k < na; ++k) e -= a[k * na + r] * y[k];
-      y[r] = e / a[r * na + r];
-    }
     std::vector<double>& th = theta[level - 1];
-    std::vector<bool> fitted(n, false);
-    for (std::size_t r = 0; r < na; ++r) {
-      th[active[r]] = y[r] * scale[active[r]];
-      fitted[active[r]] = true;
+    std::vector<bool> fitted(n, false), excluded(n, false);
+    // Least squares over the basis terms with weight in the data, less the excluded ones.
+    const auto fit = [&] {
+      std::fill(th.begin(), th.end(), 0.0);
+      std::fill(fitted.begin(), fitted.end(), false);
+      active.clear();
+      for (int k = 0; k < n; ++k) {
+        const double d = m[k * n + k];
+        if (d > 0 && std::isfinite(d) && !excluded[k]) {
+          active.push_back(k);
+          scale[k] = 1 / std::sqrt(d);
+        }
+      }
+      const std::size_t na = active.size();
+      // Cholesky of the Jacobi-scaled matrix A = D M D + ridge I (lower triangle in a).
+      std::vector<double> a(na * na, 0.0), y(na, 0.0);
+      for (std::size_t r = 0; r < na; ++r)
+        for (std::size_t c = 0; c <= r; ++c) {
+          const int kr = active[r], kc = active[c];
+          // The scaled diagonal is 1 by construction; the ridge is added to it.
+          a[r * na + c] = r == c ? 1 + kRidge : m[kr * n + kc] * scale[kr] * scale[kc];
+        }
+      for (std::size_t c = 0; c < na; ++c) {
+        double d = a[c * na + c];
+        for (std::size_t k = 0; k < c; ++k) d -= a[c * na + k] * a[c * na + k];
+        if (!(d > 0))
+          throw std::runtime_error("linear score trainer: normal equations of level " +
+                                   std::to_string(level) + " are not positive definite");
+        d = std::sqrt(d);
+        a[c * na + c] = d;
+        for (std::size_t r = c + 1; r < na; ++r) {
+          double e = a[r * na + c];
+          for (std::size_t k = 0; k < c; ++k) e -= a[r * na + k] * a[c * na + k];
+          a[r * na + c] = e / d;
+        }
+      }
+      for (std::size_t r = 0; r < na; ++r) {
+        double e = b[active[r]] * scale[active[r]];
+        for (std::size_t k = 0; k < r; ++k) e -= a[r * na + k] * y[k];
+        y[r] = e / a[r * na + r];
+      }
+      for (std::size_t r = na; r-- > 0;) {
+        double e = y[r];
+        for (std::size_t k = r + 1; k < na; ++k) e -= a[k * na + r] * y[k];
+        y[r] = e / a[r * na + r];
+      }
+      for (std::size_t r = 0; r < na; ++r) {
+        th[active[r]] = y[r] * scale[active[r]];
+        fitted[active[r]] = true;
+      }
+    };
+    // The effective action must be bounded below: c5 >= 0, and c3 >= 0 when c5 = 0. A fit
+    // outside is refitted without the offending term (its coefficient 0).
+    fit();
+    const int c3 = knots, c5 = knots + 1;
+    if (th[c5] < 0) {
+      excluded[c5] = true;
+      fit();
+    }
+    if (excluded[c5] && th[c3] < 0) {
+      excluded[c3] = true;
+      fit();
     }
     // Knots no momentum reached: interpolate between the nearest fitted knots.
     for (int j = 0; j < knots; ++j) {

@@ -107,7 +107,10 @@ class LinearScoreTrainer {
   // term with no weight in the data (a hat function no lattice momentum reaches, or x = 0) is
   // left out of the solve; its coefficient is then the linear interpolation of the nearest
   // fitted knot coefficients on either side (constant beyond the last one; 0 for a local term
-  // or when nothing was fitted). Identical on every rank. Throws std::runtime_error when no
+  // or when nothing was fitted). The effective action must be bounded below, so a fit with
+  // c5 < 0 is redone without the phi^6 term (c5 = 0), and then one with c3 < 0 without the phi^4
+  // term too: the constrained least-squares solution when the bound is active. Identical on
+  // every rank. Throws std::runtime_error when no
   // sample was added or the factorisation fails.
   std::vector<std::vector<double>> solve() const;
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "io/fault_injection.hpp"
+#include "random/splitmix64.hpp"
 
 namespace latdiff {
 
@@ -11,13 +12,6 @@ namespace {
 
 constexpr const char* kPhi = "/phi";
 constexpr const char* kBlockSums = "/block_sums";
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 std::uint64_t fnv1a(const std::string& s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;

@@ -9,7 +9,9 @@
 namespace latdiff {
 
 enum class ActionForm { hopping, mass };
-enum class SamplerType { metropolis, hmc, langevin, mala, diffusion };
+enum class SamplerType { metropolis, hmc, langevin, mala, diffusion, generate };
+// sampler.interleave: none, or a sampler type run between the updates of sampler.type.
+enum class Interleave { none, metropolis, hmc, langevin, mala, diffusion };
 enum class Integrator { leapfrog, omelyan };
 enum class LangevinScheme { euler, leimkuhler_matthews };
 enum class ResumeMode { automatic, never };
@@ -18,8 +20,10 @@ enum class CorrelatorMode { none, measurement, block };
 enum class NoiseKind { vp, ve, sub_vp };
 enum class ReverseKernel { ancestral, posterior };
 enum class ReverseKernelChoice { by_process, ancestral, posterior };
-enum class ScoreKind { free_field };
+enum class ScoreKind { free_field, trained };
 enum class PriorKind { white, free_field };
+// Generators without Metropolis-Hastings (diffusion/generators.hpp).
+enum class GeneratorMethod { ancestral, euler_maruyama, predictor_corrector, probability_flow };
 
 struct LatticeConfig {
   std::vector<int> dims;   // global extents L_0 ... L_{d-1}, d = 1..4, each >= 2
@@ -48,9 +52,44 @@ struct SamplerConfig {
   double langevin_step = 0.01;                             // langevin, mala: Langevin time step eps
   LangevinScheme langevin_scheme = LangevinScheme::euler;  // langevin only
   bool fourier_acceleration = false;                       // hmc, langevin, mala
-  double fa_mass2 = 1.0;  // M^2 of the Fourier-acceleration kernel phat^2 + M^2
+  double fa_mass2 = 1.0;                     // M^2 of the Fourier-acceleration kernel phat^2 + M^2
+  Interleave interleave = Interleave::none;  // sampler run after each sampler.type update
+  int interleave_updates = 1;                // its updates per cycle
 
   friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
+
+  // Updates per cycle: 1 + interleave_updates with an interleaved sampler, else 1.
+  std::int64_t cycle_length() const {
+    return interleave == Interleave::none ? 1 : 1 + static_cast<std::int64_t>(interleave_updates);
+  }
+  // The type that runs update k (0-based): sampler.type first in each cycle.
+  SamplerType type_of_update(std::int64_t k) const {
+    return k % cycle_length() == 0 ? type : interleaved_type();
+  }
+  // The type of sampler.interleave (sampler.type when none).
+  SamplerType interleaved_type() const {
+    switch (interleave) {
+      case Interleave::none:
+        return type;
+      case Interleave::metropolis:
+        return SamplerType::metropolis;
+      case Interleave::hmc:
+        return SamplerType::hmc;
+      case Interleave::langevin:
+        return SamplerType::langevin;
+      case Interleave::mala:
+        return SamplerType::mala;
+      case Interleave::diffusion:
+        return SamplerType::diffusion;
+    }
+    return type;
+  }
+  // Whether sampler.type or the interleaved sampler is t.
+  bool runs(SamplerType t) const { return type == t || interleaved_type() == t; }
+  // Whether the chain needs the noise process and score model of [diffusion].
+  bool uses_score_model() const {
+    return runs(SamplerType::diffusion) || runs(SamplerType::generate);
+  }
 };
 
 struct DiffusionConfig {
@@ -61,9 +100,27 @@ struct DiffusionConfig {
   ReverseKernelChoice reverse_kernel = ReverseKernelChoice::by_process;
   int depth = 0;  // 0: independence sampler over whole paths; k: depth-k renoise-denoise kernel
   ScoreKind score = ScoreKind::free_field;
+  std::string model_file;  // trained score (resolved: never empty when score = trained)
   PriorKind prior = PriorKind::white;
+  std::int64_t ess_block = 100;  // updates per effective-sample-size block (/sampler/ess)
+  GeneratorMethod generator = GeneratorMethod::ancestral;  // sampler.type = generate
+  int corrector_steps = 1;                                 // predictor_corrector
+  double snr = 0.16;                                       // predictor_corrector
 
   friend bool operator==(const DiffusionConfig&, const DiffusionConfig&) = default;
+};
+
+// How diffusion.score = trained learns its model when diffusion.model_file does not exist yet.
+struct TrainingConfig {
+  std::string files;                  // space-separated latdiff output files; empty: HMC warm-up
+  std::int64_t thermalize = 200;      // warm-up: HMC trajectories before the first saved one
+  std::int64_t configurations = 200;  // warm-up: configurations saved for training
+  std::int64_t save_every = 5;        // warm-up: trajectories between saved configurations
+  double holdout = 0.2;               // fraction of the configurations kept out of the fit
+  int draws = 4;                      // noise draws per configuration and level
+  int knots = 9;                      // knots of the momentum kernel (linear_score.hpp)
+
+  friend bool operator==(const TrainingConfig&, const TrainingConfig&) = default;
 };
 
 struct RunConfig {
@@ -96,6 +153,7 @@ struct Config {
   ActionConfig action;
   SamplerConfig sampler;
   DiffusionConfig diffusion;
+  TrainingConfig training;
   RunConfig run;
   OutputConfig output;
   std::string resolved_text;  // the full resolved deck as INI text (every key, with values)

@@ -39,6 +39,14 @@ struct DeckError : std::runtime_error {
 Config parse_deck(const std::string& deck_text, const std::string& deck_name,
                   const std::vector<std::string>& overrides);
 
+// The resolved deck text of c (every key with its value; the Config::resolved_text that
+// parse_deck sets), for a Config derived from a parsed one (e.g. a warm-up chain's).
+std::string resolved_deck(const Config& c);
+
+// `path` with a trailing ".h5" replaced by `suffix` (appended when there is none), the rule of
+// every derived file name (output.checkpoint, diffusion.model_file, the warm-up output).
+std::string replace_h5_suffix(const std::string& path, const std::string& suffix);
+
 // The default value of key "section.name" as it appears in a resolved deck, or nothing for an
 // unknown or required key. A resolved deck of an older version lacks the keys added since;
 // they are taken to have their defaults, which keep the older behaviour.

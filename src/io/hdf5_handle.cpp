@@ -235,6 +235,12 @@ void bcast_from_root(std::vector<int>& v, MPI_Comm comm) {
   MPI_Bcast(v.data(), static_cast<int>(n), MPI_INT, 0, comm);
 }
 
+void bcast_from_root(std::optional<std::uint64_t>& v, MPI_Comm comm) {
+  std::uint64_t value[2] = {v ? 1u : 0u, v.value_or(0)};
+  MPI_Bcast(value, 2, MPI_UINT64_T, 0, comm);
+  v = value[0] ? std::optional<std::uint64_t>(value[1]) : std::nullopt;
+}
+
 void write_attribute(hid_t obj, const std::string& file, const std::string& name,
                      const std::string& value) {
   const std::string what = "attribute " + name;
@@ -267,6 +273,10 @@ void write_attribute(hid_t obj, const std::string& file, const std::string& name
   write_numeric(obj, file, name, H5T_STD_I32LE, H5T_NATIVE_INT, value.data(), value.size());
 }
 
+void write_attribute(hid_t obj, const std::string& file, const std::string& name, double value) {
+  write_numeric(obj, file, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, std::nullopt);
+}
+
 std::string read_string_attribute(hid_t obj, const std::string& file, const std::string& name) {
   const std::string what = "attribute " + name;
   H5Handle attr =
@@ -291,6 +301,72 @@ std::int64_t read_int64_attribute(hid_t obj, const std::string& file, const std:
 
 std::uint64_t read_uint64_attribute(hid_t obj, const std::string& file, const std::string& name) {
   return read_scalar<std::uint64_t>(obj, file, name, H5T_NATIVE_UINT64);
+}
+
+double read_double_attribute(hid_t obj, const std::string& file, const std::string& name) {
+  return read_scalar<double>(obj, file, name, H5T_NATIVE_DOUBLE);
+}
+
+std::vector<int> read_int_vector_attribute(hid_t obj, const std::string& file,
+                                           const std::string& name) {
+  const std::string what = "attribute " + name;
+  H5Handle attr =
+      checked(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, file, "cannot open " + what);
+  H5Handle space = checked(H5Aget_space(attr.get()), H5Sclose, file, "cannot query " + what);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n < 0 || H5Sget_simple_extent_ndims(space.get()) > 1)
+    throw IoError(file + ": " + what + " is not a 1-D array");
+  std::vector<int> value(static_cast<std::size_t>(n));
+  if (n > 0) check(H5Aread(attr.get(), H5T_NATIVE_INT, value.data()), file, "cannot read " + what);
+  return value;
+}
+
+namespace {
+
+template <class T>
+void write_whole(hid_t file_id, const std::string& file, const std::string& name,
+                 const std::vector<hsize_t>& shape, const std::vector<T>& data, hid_t file_type,
+                 hid_t mem_type) {
+  H5Handle space = checked(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr),
+                           H5Sclose, file, "cannot create dataspace for " + name);
+  H5Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, file, "cannot create " + name);
+  check(H5Pset_create_intermediate_group(lcpl.get(), 1), file, "cannot create " + name);
+  H5Handle dset = checked(H5Dcreate2(file_id, name.c_str(), file_type, space.get(), lcpl.get(),
+                                     H5P_DEFAULT, H5P_DEFAULT),
+                          H5Dclose, file, "cannot create dataset " + name);
+  if (!data.empty())
+    check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), file,
+          "cannot write dataset " + name);
+}
+
+}  // namespace
+
+void write_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                   const std::vector<hsize_t>& shape, const std::vector<double>& data) {
+  write_whole(file_id, file, name, shape, data, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+
+void write_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                   const std::vector<hsize_t>& shape, const std::vector<std::int64_t>& data) {
+  write_whole(file_id, file, name, shape, data, H5T_STD_I64LE, H5T_NATIVE_INT64);
+}
+
+std::vector<double> read_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                                 const std::vector<hsize_t>& shape) {
+  if (H5Lexists(file_id, name.c_str(), H5P_DEFAULT) <= 0)
+    throw IoError(file + ": dataset " + name + " is missing");
+  H5Handle dset = open_dataset(file_id, file, name);
+  const std::vector<hsize_t> stored = extent(dset.get(), file, name);
+  if (stored != shape)
+    throw IoError(file + ": dataset " + name + " has shape " + shape_string(stored, 0) +
+                  ", expected " + shape_string(shape, 0));
+  std::size_t n = 1;
+  for (hsize_t e : shape) n *= e;
+  std::vector<double> data(n);
+  if (n > 0)
+    check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), file,
+          "cannot read dataset " + name);
+  return data;
 }
 
 void check_lattice_shape(const std::vector<hsize_t>& stored, std::size_t lead, const Geometry& g,

@@ -97,6 +97,7 @@ std::vector<hsize_t> extent(hid_t dset, const std::string& file, const std::stri
 // identical arguments by all ranks.
 void bcast_from_root(std::string& s, MPI_Comm comm);
 void bcast_from_root(std::vector<int>& v, MPI_Comm comm);
+void bcast_from_root(std::optional<std::uint64_t>& v, MPI_Comm comm);
 
 // Attributes of obj (a file, group or dataset). Writes are collective under the MPI-IO driver.
 // Strings are variable-length UTF-8 scalars (h5py reads them as str).
@@ -109,9 +110,24 @@ void write_attribute(hid_t obj, const std::string& file, const std::string& name
                      std::uint64_t value);
 void write_attribute(hid_t obj, const std::string& file, const std::string& name,
                      const std::vector<int>& value);
+void write_attribute(hid_t obj, const std::string& file, const std::string& name, double value);
 std::string read_string_attribute(hid_t obj, const std::string& file, const std::string& name);
 std::int64_t read_int64_attribute(hid_t obj, const std::string& file, const std::string& name);
 std::uint64_t read_uint64_attribute(hid_t obj, const std::string& file, const std::string& name);
+double read_double_attribute(hid_t obj, const std::string& file, const std::string& name);
+// A 1-D integer attribute (or a scalar, as one value).
+std::vector<int> read_int_vector_attribute(hid_t obj, const std::string& file,
+                                           const std::string& name);
+
+// Whole small datasets (a model file's parameters), written and read by one process in one
+// call: files opened on MPI_COMM_SELF, or identical calls on every rank. `shape` multiplies to
+// data.size(). read_dataset throws IoError unless the dataset exists with `shape` exactly.
+void write_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                   const std::vector<hsize_t>& shape, const std::vector<double>& data);
+void write_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                   const std::vector<hsize_t>& shape, const std::vector<std::int64_t>& data);
+std::vector<double> read_dataset(hid_t file_id, const std::string& file, const std::string& name,
+                                 const std::vector<hsize_t>& shape);
 
 // Throws IoError unless the trailing extents of dataset `name` equal g.global_dims(); the
 // message gives both shapes.

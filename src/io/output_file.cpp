@@ -21,6 +21,8 @@ constexpr const char* kPhi2 = "/observables/phi2";
 constexpr const char* kActionDensity = "/observables/action_density";
 constexpr const char* kAccept = "/sampler/accept";
 constexpr const char* kDeltaH = "/sampler/delta_h";
+constexpr const char* kLogWeight = "/sampler/log_weight";
+constexpr const char* kEss = "/sampler/ess";
 constexpr const char* kConfigStep = "/configurations/step";
 constexpr const char* kConfigPhi = "/configurations/phi";
 
@@ -31,19 +33,21 @@ constexpr hsize_t kSeriesChunk = 4096;
 constexpr hsize_t kMaxConfigChunkBytes = hsize_t{64} << 20;
 
 // Every row dataset with the RecordCounts field that counts its rows (0 observables,
-// 1 sampler, 2 configurations); delta_h is optional.
+// 1 sampler, 2 configurations); delta_h, log_weight and ess are optional.
 struct RowDataset {
   const char* name;
   int group;
 };
-constexpr std::array<RowDataset, 8> kRowDatasets{{{kStep, 0},
-                                                  {kMag, 0},
-                                                  {kPhi2, 0},
-                                                  {kActionDensity, 0},
-                                                  {kAccept, 1},
-                                                  {kDeltaH, 1},
-                                                  {kConfigStep, 2},
-                                                  {kConfigPhi, 2}}};
+constexpr std::array<RowDataset, 10> kRowDatasets{{{kStep, 0},
+                                                   {kMag, 0},
+                                                   {kPhi2, 0},
+                                                   {kActionDensity, 0},
+                                                   {kAccept, 1},
+                                                   {kDeltaH, 1},
+                                                   {kLogWeight, 1},
+                                                   {kEss, 1},
+                                                   {kConfigStep, 2},
+                                                   {kConfigPhi, 2}}};
 
 bool has_dataset(hid_t file, const std::string& path, const char* name) {
   const htri_t e = H5Lexists(file, name, H5P_DEFAULT);
@@ -179,6 +183,8 @@ void Records::clear() {
   action_density.clear();
   accept.clear();
   delta_h.clear();
+  log_weight.clear();
+  ess.clear();
   correlators_step.clear();
   coarse_step.clear();
   rows.clear();
@@ -196,7 +202,10 @@ void create_in(const std::string& path, const RunMetadata& m, bool with_delta_h,
   write_attribute(file.get(), path, "nranks", m.nranks);
   write_attribute(file.get(), path, "process_grid", m.procs);
   write_attribute(file.get(), path, "lattice_dims", m.dims);
-  if (m.start_checksum) write_attribute(file.get(), path, "start_checksum", *m.start_checksum);
+  if (m.inputs.start_checksum)
+    write_attribute(file.get(), path, "start_checksum", *m.inputs.start_checksum);
+  if (m.inputs.model_checksum)
+    write_attribute(file.get(), path, "model_checksum", *m.inputs.model_checksum);
 
   for (const char* group : {"/observables", "/sampler", "/configurations"})
     create_group(file.get(), path, group);
@@ -204,6 +213,9 @@ void create_in(const std::string& path, const RunMetadata& m, bool with_delta_h,
   for (const char* name : {kMag, kPhi2, kActionDensity, kAccept})
     create_series(file.get(), path, name, H5T_IEEE_F64LE);
   if (with_delta_h) create_series(file.get(), path, kDeltaH, H5T_IEEE_F64LE);
+  if (extra.path_weights)
+    for (const char* name : {kLogWeight, kEss})
+      create_series(file.get(), path, name, H5T_IEEE_F64LE);
   create_series(file.get(), path, kConfigStep, H5T_STD_I64LE);
   const std::vector<hsize_t> lattice(m.dims.begin(), m.dims.end());
   create_extendible(file.get(), path, kConfigPhi, H5T_IEEE_F64LE, lattice, config_chunk(lattice));
@@ -259,11 +271,8 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
   bcast_from_root(m.dims, comm);
   MPI_Bcast(&m.seed, 1, MPI_UINT64_T, 0, comm);
   MPI_Bcast(&m.nranks, 1, MPI_INT, 0, comm);
-  int has_start = m.start_checksum ? 1 : 0;
-  MPI_Bcast(&has_start, 1, MPI_INT, 0, comm);
-  std::uint64_t start = m.start_checksum.value_or(0);
-  MPI_Bcast(&start, 1, MPI_UINT64_T, 0, comm);
-  m.start_checksum = has_start ? std::optional<std::uint64_t>(start) : std::nullopt;
+  bcast_from_root(m.inputs.start_checksum, comm);
+  bcast_from_root(m.inputs.model_checksum, comm);
 
   // Built under a temporary name and renamed when complete, so that a crash never leaves a
   // half-made output file in the way of the rerun.
@@ -276,8 +285,9 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
 void append_records(const std::string& path, const Records& r) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   // Rank 0's rows are written, so its row counts decide every extent.
-  std::array<unsigned long long, 6> n{r.step.size(),           r.mag.size(),    r.phi2.size(),
-                                      r.action_density.size(), r.accept.size(), r.delta_h.size()};
+  std::array<unsigned long long, 8> n{r.step.size(),           r.mag.size(),    r.phi2.size(),
+                                      r.action_density.size(), r.accept.size(), r.delta_h.size(),
+                                      r.log_weight.size(),     r.ess.size()};
   MPI_Bcast(n.data(), static_cast<int>(n.size()), MPI_UNSIGNED_LONG_LONG, 0, comm);
   if (n[1] != n[0] || n[2] != n[0] || n[3] != n[0])
     throw IoError(path + ": observables records of unequal length");
@@ -289,6 +299,9 @@ void append_records(const std::string& path, const Records& r) {
       throw IoError(path + ": delta_h and accept records of unequal length");
     if (!with_delta_h && n[5] != 0)
       throw IoError(path + ": delta_h records for a file without " + kDeltaH);
+    const bool with_weights = has_dataset(file.get(), path, kLogWeight);
+    if (with_weights ? n[6] != n[4] || n[7] != n[4] : n[6] + n[7] != 0)
+      throw IoError(path + ": log_weight and ess records do not match " + kLogWeight);
     const hid_t f = file.get();
     append_rows(f, path, kStep, H5T_NATIVE_INT64, r.step.data(), n[0], comm);
     append_rows(f, path, kMag, H5T_NATIVE_DOUBLE, r.mag.data(), n[1], comm);
@@ -297,6 +310,10 @@ void append_records(const std::string& path, const Records& r) {
     append_rows(f, path, kAccept, H5T_NATIVE_DOUBLE, r.accept.data(), n[4], comm);
     if (with_delta_h)
       append_rows(f, path, kDeltaH, H5T_NATIVE_DOUBLE, r.delta_h.data(), n[5], comm);
+    if (with_weights) {
+      append_rows(f, path, kLogWeight, H5T_NATIVE_DOUBLE, r.log_weight.data(), n[6], comm);
+      append_rows(f, path, kEss, H5T_NATIVE_DOUBLE, r.ess.data(), n[7], comm);
+    }
 
     std::array<unsigned long long, 2> ns{r.correlators_step.size(), r.coarse_step.size()};
     MPI_Bcast(ns.data(), 2, MPI_UNSIGNED_LONG_LONG, 0, comm);
@@ -427,9 +444,11 @@ std::optional<ChainIdentity> probe_chain(const std::string& path) {
   // Present but unreadable or of another type: not a latdiff file.
   try {
     if (H5Aexists(file.get(), "deck") > 0)
-      id = ChainIdentity{read_string_attribute(file.get(), path, "deck"), std::nullopt};
+      id = ChainIdentity{read_string_attribute(file.get(), path, "deck"), {}};
     if (id && H5Aexists(file.get(), "start_checksum") > 0)
-      id->start_checksum = read_uint64_attribute(file.get(), path, "start_checksum");
+      id->inputs.start_checksum = read_uint64_attribute(file.get(), path, "start_checksum");
+    if (id && H5Aexists(file.get(), "model_checksum") > 0)
+      id->inputs.model_checksum = read_uint64_attribute(file.get(), path, "model_checksum");
   } catch (const IoError&) {
     id.reset();
   }
@@ -439,8 +458,12 @@ std::optional<ChainIdentity> probe_chain(const std::string& path) {
 
 void require_layout(const std::string& path, bool with_delta_h, const ExtraOutput& extra) {
   std::vector<std::string> names;
-  for (const RowDataset& d : kRowDatasets)
-    if (with_delta_h || std::string(d.name) != kDeltaH) names.emplace_back(d.name);
+  for (const RowDataset& d : kRowDatasets) {
+    const std::string name = d.name;
+    if ((with_delta_h || name != kDeltaH) &&
+        (extra.path_weights || (name != kLogWeight && name != kEss)))
+      names.push_back(name);
+  }
   names.insert(names.end(), extra.step_series.begin(), extra.step_series.end());
   for (const RowDatasetSpec& d : extra.rows) names.push_back(d.name);
   H5Handle file = open_file(path, H5F_ACC_RDONLY, MPI_COMM_WORLD);

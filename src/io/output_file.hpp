@@ -17,6 +17,16 @@
 
 namespace latdiff {
 
+// Inputs besides the deck that define a chain, by checksum (root attributes when set).
+struct ChainInputs {
+  // attribute "start_checksum": checkpoint_checksum of the start field when run.start is a file
+  std::optional<std::uint64_t> start_checksum;
+  // attribute "model_checksum": diffusion/score_model_file.hpp's model_checksum of the trained
+  // score of a diffusion chain
+  std::optional<std::uint64_t> model_checksum;
+  friend bool operator==(const ChainInputs&, const ChainInputs&) = default;
+};
+
 struct RunMetadata {       // root attributes of the output file
   std::string deck_text;   // full resolved deck (attribute "deck")
   std::string version;     // git describe (attribute "version")
@@ -25,9 +35,7 @@ struct RunMetadata {       // root attributes of the output file
   int nranks = 0;          // attribute "nranks"
   std::vector<int> procs;  // attribute "process_grid" (int array)
   std::vector<int> dims;   // attribute "lattice_dims"
-  // attribute "start_checksum": checkpoint_checksum of the start field when run.start is a
-  // file, whose contents are then part of what defines the chain
-  std::optional<std::uint64_t> start_checksum;
+  ChainInputs inputs;
 };
 
 struct Records {                   // rows buffered in memory since the last write
@@ -35,6 +43,8 @@ struct Records {                   // rows buffered in memory since the last wri
   std::vector<double> mag, phi2, action_density;  // /observables/mag, /phi2, /action_density
   std::vector<double> accept;   // /sampler/accept (one row per update, thermalization included)
   std::vector<double> delta_h;  // /sampler/delta_h (HMC only; empty otherwise)
+  // /sampler/log_weight, /sampler/ess (diffusion samplers only; empty otherwise)
+  std::vector<double> log_weight, ess;
   std::vector<std::int64_t> correlators_step;  // /correlators/step
   std::vector<std::int64_t> coarse_step;       // /coarse/step
   // Float64 rows of the /correlators and /coarse datasets, by dataset path: whole rows,
@@ -51,7 +61,7 @@ struct RecordCounts {
 
 // Collective. Creates path, replacing an existing file; the file is built as path + ".tmp" and
 // renamed when complete (replace_file), so a crash leaves no half-made file at path. Writes the
-// root attributes (rank 0's values; "start_checksum" only when meta.start_checksum is set);
+// root attributes (rank 0's values; "start_checksum" and "model_checksum" only when set);
 // creates empty extendible chunked 1-D datasets /observables/{step,mag,phi2,action_density},
 // /sampler/accept, /sampler/delta_h (only if with_delta_h), /configurations/step, and
 // /configurations/phi of shape [0, L_0, ..., L_{d-1}] (meta.dims), extendible along the first
@@ -70,6 +80,9 @@ struct RowDatasetSpec {
   std::vector<std::size_t> shape;  // shape of one row (empty: a scalar per row)
 };
 struct ExtraOutput {
+  // /sampler/log_weight and /sampler/ess, float64 series with a row per update like
+  // /sampler/accept (diffusion samplers).
+  bool path_weights = false;
   std::vector<ExtraGroup> groups;
   std::vector<std::string> step_series;  // int64 series, e.g. "/correlators/step"
   std::vector<RowDatasetSpec> rows;
@@ -79,8 +92,9 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
                    const ExtraOutput& extra = {});
 
 // Collective. Opens path read-write, appends all rows of r (rank 0's rows, written by rank 0),
-// closes. The four observables series must have equal length; delta_h must have as many rows
-// as accept when the file has /sampler/delta_h and be empty otherwise. Every entry of r.rows
+// closes. The four observables series must have equal length; delta_h (log_weight, ess) must
+// have as many rows as accept when the file has /sampler/delta_h (/sampler/log_weight) and be
+// empty otherwise. Every entry of r.rows
 // (identical keys on every rank) gets as many rows as correlators_step (names under
 // /correlators) or coarse_step (under /coarse).
 void append_records(const std::string& path, const Records& r);
@@ -108,10 +122,10 @@ void read_configuration(const std::string& path, std::int64_t index, const Geome
 std::string read_output_deck(const std::string& path);
 
 // What identifies the chain of a latdiff output file or checkpoint: its root attributes
-// "deck" and, where present, "start_checksum".
+// "deck" and, where present, "start_checksum" and "model_checksum".
 struct ChainIdentity {
   std::string deck;
-  std::optional<std::uint64_t> start_checksum;
+  ChainInputs inputs;
 };
 // Collective. The identity of an existing file, or nothing when the file is not HDF5 or has no
 // "deck" attribute.

@@ -27,6 +27,9 @@ enum class Stream : std::uint64_t {
   diffusion_reverse = 9,  // reverse-kernel draws of a proposal, counter (update, level)
   diffusion_prior = 10,   // the prior draw x_N of an independence proposal
   diffusion_accept = 11,
+  diffusion_training = 12,  // noise of denoising score matching, counter (site, sample, level)
+  generator_noise = 13,     // noise of generation without MH, counter (sample, level, step)
+  generator_prior = 14,     // the prior draw x_N of a generated sample, counter (sample)
 };
 
 class CounterRng {

@@ -16,7 +16,10 @@
 //     for depth k the endpoint terms cancel because both paths share x_k.
 // Every term is an exact per-site or per-momentum sum, reduced once per update, and every
 // draw comes from a counter-based stream keyed by (update, level), so the chain is bitwise
-// the same on every decomposition and after every restart. delta_h = log w(x) - log w(x').
+// the same on every decomposition and after every restart. delta_h = log w(x) - log w(x'), and
+// log_weight = log w(x') (for depth k without the shared endpoint's terms). For the
+// independence sampler w(x') = pi(x') / (proposal density of the path) up to 1/Z: the
+// importance weight of the proposal, whose spread over updates measures the score's quality.
 #pragma once
 
 #include <cmath>
@@ -24,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "diffusion/free_field_score.hpp"
 #include "diffusion/noise_process.hpp"
@@ -76,7 +80,11 @@ class DiffusionMh {
   UpdateResult update(Field& phi, std::uint64_t update_index) {
     const bool independence = params_.depth == 0;
     const int k = independence ? noise_.levels() : params_.depth;
-    ExactSum log_ratio;  // log w(x) - log w(x') accumulated over both paths, reduced once
+    // sums_[0]: log w(x) - log w(x') over both paths; sums_[1]: log w(x'); reduced together.
+    ExactSum& log_ratio = sums_[0];
+    ExactSum& log_weight = sums_[1];
+    log_ratio = ExactSum();
+    log_weight = ExactSum();
 
     // 1. The current state's path x_0 = phi ... x_k; a_ ends as x_k.
     log_ratio -= model_.action(phi);
@@ -97,7 +105,9 @@ class DiffusionMh {
     if (independence) {
       cur = &a_;
       draw_prior(update_index, *cur);
-      log_ratio += log_prior(*cur);
+      const ExactSum prior = log_prior(*cur);
+      log_ratio += prior;
+      log_weight -= prior;
     }
     for (int i = k; i >= 1; --i) {
       Field& next = cur == &a_ ? b_ : a_;
@@ -105,34 +115,37 @@ class DiffusionMh {
       if (independence || i < k) score_.score(*cur, i, s_);
       fill_normals(g_, reverse_rng_, update_index, eta_, static_cast<std::uint64_t>(i));
       noise_.reverse_step(g_, i, *cur, s_, eta_, next);
-      log_ratio += noise_.log_reverse(g_, i, next, *cur, s_);
-      log_ratio -= noise_.log_forward(g_, i, *cur, next);
+      const ExactSum reverse = noise_.log_reverse(g_, i, next, *cur, s_);
+      const ExactSum forward = noise_.log_forward(g_, i, *cur, next);
+      log_ratio += reverse;
+      log_ratio -= forward;
+      log_weight -= reverse;
+      log_weight += forward;
       cur = &next;
     }
     halo_.exchange(*cur);
-    log_ratio += model_.action(*cur);
+    const ExactSum action = model_.action(*cur);
+    log_ratio += action;
+    log_weight -= action;
 
     // 3. Accept with min(1, w(x') / w(x)).
-    log_ratio.allreduce(g_.comm());
-    const UpdateResult r = accept_reject(log_ratio.value(), accept_rng_.uniform(update_index, 0));
+    allreduce_each(sums_, g_.comm());
+    UpdateResult r = accept_reject(log_ratio.value(), accept_rng_.uniform(update_index, 0));
+    r.log_weight = log_weight.value();
     if (r.acceptance == 1) std::swap(phi, *cur);  // same size and geometry, halos current
     return r;
   }
 
  private:
+  // Collective with a Gaussian prior (one FFT).
   ExactSum log_prior(const Field& x) {
-    const int n = noise_.levels();
-    return params_.gaussian_prior ? params_.gaussian_prior->log_density(x, n)
-                                  : log_gaussian(g_, x, nullptr, 0, noise_.sbar2(n));
+    return latdiff::log_prior(g_, noise_, params_.gaussian_prior, x);
   }
 
   // Collective with a Gaussian prior (one FFT).
   void draw_prior(std::uint64_t update_index, Field& out) {
     fill_normals(g_, prior_rng_, update_index, eta_);
-    const int n = noise_.levels();
-    if (params_.gaussian_prior) return params_.gaussian_prior->sample(eta_, n, out);
-    const double c = std::sqrt(noise_.sbar2(n));
-    for_each_site(g_, [&](std::size_t p, std::int64_t) { out[p] = c * eta_[p]; });
+    sample_prior(g_, noise_, params_.gaussian_prior, eta_, out);
   }
 
   const Model& model_;
@@ -143,6 +156,7 @@ class DiffusionMh {
   DiffusionParams params_;
   CounterRng forward_rng_, reverse_rng_, prior_rng_, accept_rng_;
   Field a_, b_, s_, eta_;  // two path fields, the score, the noise
+  std::vector<ExactSum> sums_ = std::vector<ExactSum>(2);
 };
 
 }  // namespace latdiff

@@ -15,6 +15,9 @@ struct UpdateResult {
   // such a proposal is rejected, as its Metropolis ratio exp(-inf) = 0 says. NaN for samplers
   // without such a step (Metropolis, unadjusted Langevin).
   double delta_h = std::numeric_limits<double>::quiet_NaN();
+  // Diffusion samplers (samplers/diffusion_mh.hpp): the log-weight log w(x') of the proposal's
+  // path; NaN for every other sampler.
+  double log_weight = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The global accept/reject step of HMC and MALA for the reduced delta_h and a uniform u in

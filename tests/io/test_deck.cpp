@@ -137,6 +137,10 @@ TEST(Deck, RunAndOutputKeys) {
   EXPECT_EQ(c.output.checkpoint, "scan/k0.1.ckpt.h5");
   EXPECT_EQ(c.output.checkpoint_every, 50);
   EXPECT_EQ(parse(kMinimal, {"--output.file=out"}).output.checkpoint, "out.ckpt.h5");
+  // The model file of a trained score is derived like the checkpoint, and only for it.
+  EXPECT_EQ(parse(kMinimal, {"--diffusion.score=trained"}).diffusion.model_file,
+            "latdiff.model.h5");
+  EXPECT_EQ(parse(kMinimal).diffusion.model_file, "");
   EXPECT_EQ(parse(kMinimal, {"--output.checkpoint=/scratch/c.h5"}).output.checkpoint,
             "/scratch/c.h5");
 }
@@ -268,6 +272,35 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--run.start=a\x01z"}, "run.start", "'a\\x01z'"},
       {kMinimal, {"--output.file=caf\xe9.h5"}, "output.file", "UTF-8 text (got 'caf\\xe9.h5')"},
       {kMinimal, {"--run.updates=1\t0"}, "run.updates", "'1\\x090'"},
+      // the trained score and its training
+      {kMinimal, {"--diffusion.score=learned"}, "diffusion.score", "free_field, trained"},
+      {kMinimal, {"--training.holdout=1"}, "training.holdout", "< 1"},
+      {kMinimal, {"--training.configurations=1"}, "training.configurations", ">= 2"},
+      {kMinimal, {"--training.knots=1"}, "training.knots", ">= 2"},
+      {kMinimal,
+       {"--training.configurations=4611686018427387904", "--training.save_every=2"},
+       "training.configurations",
+       "<= 2^62"},
+      {kMinimal,
+       {"--diffusion.score=trained", "--diffusion.model_file=latdiff.h5"},
+       "diffusion.model_file",
+       "must differ from output.file"},
+      {kMinimal,
+       {"--diffusion.score=trained", "--diffusion.model_file=m.h5", "--output.file=m.warmup.h5"},
+       "diffusion.model_file",
+       ".warmup.h5"},
+      {kMinimal, {"--diffusion.model_file=m.tmp"}, "diffusion.model_file", "must not end in .tmp"},
+      {kMinimal, {"--sampler.interleave=hmc"}, "sampler.interleave", "must differ"},
+      {kMinimal,
+       {"--sampler.type=generate", "--sampler.interleave=hmc"},
+       "sampler.interleave",
+       "generate"},
+      {kMinimal,
+       {"--sampler.type=diffusion", "--sampler.interleave=metropolis",
+        "--sampler.fourier_acceleration=true"},
+       "sampler.fourier_acceleration",
+       "sampler.interleave"},
+      {kMinimal, {"--diffusion.ess_block=10000001"}, "diffusion.ess_block", "<= 10000000"},
   };
   for (const auto& bad : cases) {
     std::string label = bad.deck;
@@ -460,7 +493,7 @@ TEST(Deck, HelpShowsEveryKeyWithItsDefault) {
     if (line.starts_with("checkpoint =")) expected = "  checkpoint = ";  // empty by default
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
-  EXPECT_EQ(keys, 42);
+  EXPECT_EQ(keys, 56);
 }
 
 }  // namespace

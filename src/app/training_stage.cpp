@@ -1,0 +1,122 @@
+#include "app/training_stage.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/errors.hpp"
+#include "app/preflight.hpp"
+#include "app/simulation.hpp"
+#include "app/timestamp.hpp"
+#include "diffusion/diffusion_model.hpp"
+#include "diffusion/score_model_file.hpp"
+#include "diffusion/score_training.hpp"
+#include "io/deck.hpp"
+#include "io/run_lock.hpp"
+#include "random/splitmix64.hpp"
+#include "version.hpp"
+
+namespace latdiff {
+
+namespace {
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> w;
+  std::istringstream in(text);
+  for (std::string s; in >> s;) w.push_back(s);
+  return w;
+}
+
+// Rank 0's report of the fit: the loss per level at a few levels, against the noise scale.
+std::string fit_report(const ScoreModelFile& m, const std::string& path) {
+  const NoiseProcess noise(m.schedule);
+  const int n = m.schedule.levels;
+  std::int64_t held = 0;
+  for (auto h : m.held_out) held += h;
+  std::string text = "score model: fitted on " +
+                     std::to_string(static_cast<std::int64_t>(m.step.size()) - held) +
+                     " configurations, " + std::to_string(held) + " held out; written to '" + path +
+                     "'\n  level  sbar      train loss  held-out loss\n";
+  for (int i : {1, (n + 3) / 4, (n + 1) / 2, (3 * n + 3) / 4, n}) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %5d  %-8.4g  %-10.5g  %.5g\n", i, std::sqrt(noise.sbar2(i)),
+                  m.train_loss[i - 1], m.holdout_loss[i - 1]);
+    text += line;
+    if (n == 1) break;
+  }
+  return text;
+}
+
+}  // namespace
+
+Config warmup_config(const Config& cfg) {
+  Config w;
+  w.lattice = cfg.lattice;
+  w.action = cfg.action;
+  w.sampler = cfg.sampler;
+  w.sampler.type = SamplerType::hmc;
+  const TrainingConfig& t = cfg.training;
+  w.run.seed = splitmix64(cfg.run.seed);
+  w.run.thermalize = t.thermalize;
+  w.run.updates = t.configurations * t.save_every;
+  w.run.measure_every = t.save_every;
+  w.run.start = "hot";  // run.start may name this chain's own output (the diffusion quickstart)
+  w.run.resume = cfg.run.resume;
+  w.output.file = replace_h5_suffix(cfg.diffusion.model_file, ".warmup.h5");
+  w.output.checkpoint = replace_h5_suffix(w.output.file, ".ckpt.h5");
+  w.output.save_every = t.save_every;
+  w.output.checkpoint_every = cfg.output.checkpoint_every;
+  w.output.overwrite = cfg.output.overwrite;
+  w.resolved_text = resolved_deck(w);
+  return w;
+}
+
+int prepare_score_model(const Config& cfg, MPI_Comm comm) {
+  const DiffusionConfig& dif = cfg.diffusion;
+  if (!cfg.sampler.uses_score_model() || dif.score != ScoreKind::trained) return kExitOk;
+  if (file_exists("diffusion.model_file", dif.model_file, comm)) return kExitOk;
+  RunLock lock;
+  try {
+    lock = RunLock({{"diffusion.model_file", dif.model_file}}, comm);
+  } catch (const LockHeld& e) {
+    throw BusyError(e.what());
+  } catch (const LockError& e) {
+    throw InputError(e.what());
+  }
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::vector<std::string> files = words(cfg.training.files);
+  if (files.empty()) {
+    const Config warmup = warmup_config(cfg);
+    if (rank == 0)
+      std::cout << "warm-up: HMC chain for the training configurations of '" << dif.model_file
+                << "' in '" << warmup.output.file << "'\n"
+                << std::flush;
+    if (const int code = run_chain(warmup, comm); code != kExitOk) return code;
+    files = {warmup.output.file};
+  }
+  const Geometry g(cfg.lattice.dims, cfg.lattice.procs, comm);
+  const NoiseProcess noise = noise_process(dif);
+  ScoreModelFile m;
+  try {
+    m = train_linear_score(
+        g, noise, files,
+        {cfg.training.knots, cfg.training.draws, cfg.training.holdout, cfg.run.seed});
+  } catch (const IoError& e) {
+    throw InputError(std::string("training.files: ") + e.what());
+  } catch (const std::runtime_error& e) {
+    throw InputError(std::string("training.files: the fit failed (") + e.what() +
+                     "); use more or more varied configurations");
+  }
+  m.deck = cfg.resolved_text;
+  m.version = kLatdiffVersion;
+  m.created = now_iso8601();
+  write_score_model(dif.model_file, m, comm);
+  if (rank == 0) std::cout << fit_report(m, dif.model_file) << std::flush;
+  return kExitOk;
+}
+
+}  // namespace latdiff

@@ -1,0 +1,67 @@
+#include "diffusion/score_training.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "diffusion/linear_score.hpp"
+#include "io/output_file.hpp"
+#include "random/counter_rng.hpp"
+
+namespace latdiff {
+
+ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
+                                  const std::vector<std::string>& files,
+                                  const ScoreTrainingOptions& options) {
+  ScoreModelFile m;
+  m.dimension = g.dim();
+  m.knots = options.knots;
+  m.schedule = noise.schedule();
+  m.files = files;
+  m.lattice_dims = g.global_dims();
+  m.seed = options.seed;
+  m.draws = options.draws;
+  std::vector<std::int64_t> index_in_file;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::vector<double> steps = read_series(files[f], "/configurations/step");
+    if (steps.empty())
+      throw IoError(files[f] +
+                    ": holds no saved configurations (/configurations/phi is empty; "
+                    "write them with output.save_every > 0)");
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      m.file_index.push_back(static_cast<std::int64_t>(f));
+      m.step.push_back(static_cast<std::int64_t>(steps[i]));
+      index_in_file.push_back(static_cast<std::int64_t>(i));
+    }
+  }
+  const auto total = static_cast<std::int64_t>(m.step.size());
+  const auto held = static_cast<std::int64_t>(std::floor(options.holdout * total));
+  if (total - held < 1)
+    throw IoError(files.back() + ": " + std::to_string(total) +
+                  " configurations leave none to fit after training.holdout");
+  m.held_out.assign(m.step.size(), 0);
+  for (std::int64_t c = total - held; c < total; ++c) m.held_out[c] = 1;
+
+  const CounterRng rng(options.seed, Stream::diffusion_training);
+  LinearScoreTrainer trainer(g, noise, options.knots, rng, options.draws);
+  Field phi = make_field(g);
+  std::vector<Field> holdout;
+  for (std::int64_t c = 0; c < total; ++c) {
+    read_configuration(files[m.file_index[c]], index_in_file[c], g, phi);
+    if (m.held_out[c])
+      holdout.push_back(phi);
+    else
+      trainer.add(phi, static_cast<std::uint64_t>(c));
+  }
+  m.theta = trainer.solve();
+  m.train_loss = trainer.training_loss(m.theta);
+  if (holdout.empty()) {
+    m.holdout_loss.assign(m.theta.size(), std::numeric_limits<double>::quiet_NaN());
+  } else {
+    LinearScore score(g, options.knots, m.theta);
+    m.holdout_loss = denoising_loss(score, g, noise, rng, holdout,
+                                    static_cast<std::uint64_t>(total - held), options.draws);
+  }
+  return m;
+}
+
+}  // namespace latdiff
