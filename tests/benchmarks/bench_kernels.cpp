@@ -1,6 +1,8 @@
 // Performance baseline on one MPI rank: the phi^4 force kernel, a full HMC trajectory, the
-// molecular dynamics alone, and STREAM-like copy/triad loops over the same working sets, so
-// the fraction of achievable memory bandwidth can be read off row by row.
+// molecular dynamics alone, the per-level work of the diffusion sampler (real-field FFTs, score
+// evaluations, the reverse step with its log densities), and STREAM-like copy/triad loops over
+// the same working sets, so the fraction of achievable memory bandwidth can be read off row by
+// row and every kernel can be quoted in units of BM_Force.
 //
 // Every benchmark takes the arguments (d, L): a periodic L^d lattice, or for copy/triad
 // arrays of (L+2)^d doubles, the padded storage of one field of that lattice.
@@ -14,6 +16,7 @@
 // (2n+1) * 40 + 2n * 24 B = 1320 B/site for n = 10. The momentum refresh, the copy of phi and
 // the two Hamiltonians of Hmc::update (about 56 B/site more) are deliberately left out, so
 // BM_HmcTrajectory's B/s against BM_HmcIntegrate's shows what that per-trajectory work costs.
+// The diffusion kernels have no traffic model; they report sites/s (items_per_second).
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
@@ -23,6 +26,10 @@
 #include <random>
 #include <vector>
 
+#include "diffusion/free_field_score.hpp"
+#include "diffusion/linear_score.hpp"
+#include "diffusion/noise_process.hpp"
+#include "fft/distributed_fft.hpp"
 #include "lattice/field.hpp"
 #include "lattice/geometry.hpp"
 #include "lattice/halo_exchange.hpp"
@@ -47,6 +54,10 @@ constexpr double kTrajectoryBytes =
 
 // Symmetric-phase couplings in 2D and 3D; the values do not affect the timings.
 const ActionConfig kAction{ActionForm::hopping, 0.12, 0.5, 0, 0};
+
+// The diffusion benchmarks: a VP process of 64 levels, timed at the middle one.
+constexpr int kLevels = 64, kLevel = kLevels / 2;
+constexpr int kKnots = 9;
 
 void lattice_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"d", "L"});
@@ -79,6 +90,23 @@ Field hot_field(const Geometry& g) {
 void set_working_set(benchmark::State& state, std::size_t arrays, std::size_t doubles) {
   state.counters["WS"] = Counter(static_cast<double>(arrays * doubles * sizeof(double)),
                                  Counter::kDefaults, Counter::OneK::kIs1024);
+}
+
+// Sites per second, as items (items_per_second) for the kernels without a traffic model.
+void set_sites(benchmark::State& state, const Geometry& g) {
+  state.SetItemsProcessed(g.local_volume() * state.iterations());
+}
+
+NoiseProcess vp_process() {
+  NoiseSchedule s;
+  s.kind = NoiseKind::vp;
+  s.levels = kLevels;
+  return NoiseProcess(s);
+}
+
+// A free field at 80% of the critical hopping parameter 1/(2d): K(p) > 0 in every dimension.
+Phi4Couplings free_couplings(int dim) {
+  return Phi4Couplings::from({ActionForm::hopping, 0.4 / dim, 0, 0, 0}, dim);
 }
 
 void BM_Force(benchmark::State& state) {
@@ -142,6 +170,89 @@ void BM_HmcIntegrate(benchmark::State& state) {
   set_working_set(state, 3, g.storage_size());  // phi, momentum, force
 }
 BENCHMARK(BM_HmcIntegrate)->Apply(lattice_args);
+
+void BM_FftForwardReal(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  DistributedFft fft(g);
+  const Field x = hot_field(g);
+  ComplexField spectrum;
+  for (auto _ : state) {
+    fft.forward(x, spectrum);
+    benchmark::DoNotOptimize(spectrum.data());
+    benchmark::ClobberMemory();
+  }
+  set_sites(state, g);
+  set_working_set(state, 3, g.local_volume());  // x, and the complex spectrum
+}
+BENCHMARK(BM_FftForwardReal)->Apply(lattice_args);
+
+void BM_FftInverseReal(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  DistributedFft fft(g);
+  ComplexField spectrum;
+  fft.forward(hot_field(g), spectrum);  // the spectrum of a real field, as every caller's
+  Field out = make_field(g);
+  for (auto _ : state) {
+    fft.inverse(spectrum, out);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_sites(state, g);
+  set_working_set(state, 3, g.local_volume());
+}
+BENCHMARK(BM_FftInverseReal)->Apply(lattice_args);
+
+// The exact free-field score: one forward and one inverse FFT and a kernel product.
+void BM_FreeFieldScore(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  const NoiseProcess noise = vp_process();
+  FreeFieldScore model(g, free_couplings(g.dim()), noise);
+  const Field x = hot_field(g);
+  Field s = make_field(g);
+  for (auto _ : state) {
+    model.score(x, kLevel, s);
+    benchmark::DoNotOptimize(s.data());
+    benchmark::ClobberMemory();
+  }
+  set_sites(state, g);
+}
+BENCHMARK(BM_FreeFieldScore)->Apply(lattice_args);
+
+// The trainable score: the FFT pair, the hat-kernel product and the local odd terms.
+void BM_LinearScore(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  std::vector<double> theta(kKnots + LinearScore::kLocalTerms);
+  for (std::size_t k = 0; k < theta.size(); ++k) theta[k] = 0.1 * static_cast<double>(k + 1);
+  LinearScore model(g, kKnots, std::vector<std::vector<double>>(kLevels, theta));
+  const Field x = hot_field(g);
+  Field s = make_field(g);
+  for (auto _ : state) {
+    model.score(x, kLevel, s);
+    benchmark::DoNotOptimize(s.data());
+    benchmark::ClobberMemory();
+  }
+  set_sites(state, g);
+}
+BENCHMARK(BM_LinearScore)->Apply(lattice_args);
+
+// The per-level work of the diffusion sampler besides the score: the reverse draw and the two
+// log densities of its Metropolis-Hastings ratio (the noise draw is not included).
+void BM_ReverseStep(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  const NoiseProcess noise = vp_process();
+  const Field x = hot_field(g), s = hot_field(g), eta = hot_field(g);
+  Field prev = make_field(g);
+  for (auto _ : state) {
+    noise.reverse_step(g, kLevel, x, s, eta, prev);
+    ExactSum log_ratio = noise.log_reverse(g, kLevel, prev, x, s);
+    log_ratio -= noise.log_forward(g, kLevel, x, prev);
+    benchmark::DoNotOptimize(log_ratio);
+    benchmark::ClobberMemory();
+  }
+  set_sites(state, g);
+  set_working_set(state, 4, g.storage_size());  // x, score, noise, x_{i-1}
+}
+BENCHMARK(BM_ReverseStep)->Apply(lattice_args);
 
 void copy(double* __restrict a, const double* __restrict b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) a[i] = b[i];
