@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "app/errors.hpp"
 #include "app/resume.hpp"
 #include "io/collective_verdict.hpp"
+#include "io/deck.hpp"
 #include "io/output_file.hpp"
 
 namespace latdiff {
@@ -81,6 +84,34 @@ void check_memory(const Config& cfg, MPI_Comm comm) {
                     sites, need / (1 << 30), node_ranks, have / (1 << 30));
       throw InputError("lattice.dims: " + std::string(text) +
                        "; use a smaller lattice or spread the ranks over more nodes");
+    }
+  });
+}
+
+void check_distinct_files(const Config& cfg, MPI_Comm comm) {
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"output.file", cfg.output.file}, {"output.checkpoint", cfg.output.checkpoint}};
+  if (cfg.sampler.uses_score_model() && cfg.diffusion.score == ScoreKind::trained) {
+    const std::string model = cfg.diffusion.model_file;
+    const std::string warmup = replace_h5_suffix(model, ".warmup.h5");
+    files.push_back({"diffusion.model_file", model});
+    files.push_back({"diffusion.model_file (its warm-up output)", warmup});
+    files.push_back(
+        {"diffusion.model_file (its warm-up checkpoint)", replace_h5_suffix(warmup, ".ckpt.h5")});
+  }
+  agree<InputError>(comm, [&] {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0) return;
+    std::vector<std::filesystem::path> canonical;
+    for (const auto& [key, path] : files) {
+      std::error_code ec;
+      canonical.push_back(std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec));
+      if (ec) throw InputError(key + ": '" + path + "': " + ec.message());
+      for (std::size_t j = 0; j + 1 < canonical.size(); ++j)
+        if (canonical[j] == canonical.back())
+          throw InputError(key + ": '" + path + "' is the same file as " + files[j].first + " '" +
+                           files[j].second + "'; choose another");
     }
   });
 }

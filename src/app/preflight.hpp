@@ -27,6 +27,12 @@ bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm)
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
                        MPI_Comm comm, const ChainInputs& inputs = {});
 
+// Collective. The files the run writes (output.file, output.checkpoint and, for a trained
+// score, diffusion.model_file with its warm-up output and checkpoint) must be distinct files,
+// compared by canonical path (symbolic links and ./ resolved) on rank 0; otherwise InputError
+// naming both keys.
+void check_distinct_files(const Config& cfg, MPI_Comm comm);
+
 // Collective. Refuses, before anything is allocated, a lattice whose fields cannot fit in the
 // physical memory of a node (lattice.dims, with the memory needed).
 void check_memory(const Config& cfg, MPI_Comm comm);

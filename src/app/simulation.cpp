@@ -156,13 +156,14 @@ class Chain {
     if (diffusion_) inputs_.model_checksum = diffusion_->model_checksum();
   }
 
-  // Collective. Locks the files and validates everything a resume or a fresh start needs
-  // (throws InputError or BusyError-producing errors); nothing is written yet.
-  void prepare() {
+  // Collective. Keeps the locks of the chain's files (lock_chain_files: taken before any look
+  // at the files, so nobody else writes them while this run checks them) and validates
+  // everything a resume or a fresh start needs (throws InputError-producing errors); nothing is
+  // written yet.
+  void prepare(RunLock lock) {
+    lock_ = std::move(lock);
     const std::string& ckpt = cfg_.output.checkpoint;
     const std::string& out = cfg_.output.file;
-    // Before any look at the files: nobody else may write them while this run checks them.
-    lock_ = RunLock({{"output.file", out}, {"output.checkpoint", ckpt}}, g_.comm());
     if (cfg_.run.resume == ResumeMode::automatic &&
         file_exists("output.checkpoint", ckpt, g_.comm())) {
       state_ = read_checkpoint(ckpt, g_, phi_);
@@ -365,13 +366,22 @@ class Chain {
 
 }  // namespace
 
-int run_chain(const Config& cfg, MPI_Comm comm) {
+RunLock lock_chain_files(const Config& cfg, MPI_Comm comm) {
+  try {
+    return RunLock({{"output.file", cfg.output.file}, {"output.checkpoint", cfg.output.checkpoint}},
+                   comm);
+  } catch (const LockHeld& e) {
+    throw BusyError(e.what());
+  } catch (const LockError& e) {
+    throw InputError(e.what());
+  }
+}
+
+int run_chain(const Config& cfg, MPI_Comm comm, RunLock lock) {
   std::unique_ptr<Chain> chain;
   try {
     chain = std::make_unique<Chain>(cfg, comm);
-    chain->prepare();
-  } catch (const LockHeld& e) {
-    throw BusyError(e.what());
+    chain->prepare(std::move(lock));
   } catch (const std::bad_alloc&) {
     // Memory the estimate of check_memory did not foresee (other processes on the node).
     throw InputError(
@@ -397,8 +407,11 @@ int run_chain(const Config& cfg, MPI_Comm comm) {
 int run_simulation(const Config& cfg, MPI_Comm comm) {
   install_stop_signal_handlers();
   check_memory(cfg, comm);
+  check_distinct_files(cfg, comm);
+  // Before the training stage, so that a second run on the same files stops at once.
+  RunLock lock = lock_chain_files(cfg, comm);
   if (const int code = prepare_score_model(cfg, comm); code != kExitOk) return code;
-  return run_chain(cfg, comm);
+  return run_chain(cfg, comm, std::move(lock));
 }
 
 }  // namespace latdiff

@@ -7,6 +7,7 @@
 
 #include "app/errors.hpp"
 #include "io/config.hpp"
+#include "io/run_lock.hpp"
 
 namespace latdiff {
 
@@ -15,8 +16,12 @@ namespace latdiff {
 // exceptions for failures while running (app/error_exit.hpp ends the job either way).
 int run_simulation(const Config& cfg, MPI_Comm comm);
 
+// Collective over comm. Locks output.file and output.checkpoint of cfg (io/run_lock.hpp);
+// throws BusyError when another run holds them, InputError when they cannot be locked.
+RunLock lock_chain_files(const Config& cfg, MPI_Comm comm);
+
 // Collective over comm. The chain of cfg alone (run_simulation without its set-up and training
-// stage); the same returns and errors.
-int run_chain(const Config& cfg, MPI_Comm comm);
+// stage) with its files locked by `lock`; the same returns and errors.
+int run_chain(const Config& cfg, MPI_Comm comm, RunLock lock);
 
 }  // namespace latdiff

@@ -1,7 +1,11 @@
 #include "app/training_stage.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -9,11 +13,13 @@
 
 #include "app/errors.hpp"
 #include "app/preflight.hpp"
+#include "app/signals.hpp"
 #include "app/simulation.hpp"
 #include "app/timestamp.hpp"
 #include "diffusion/diffusion_model.hpp"
 #include "diffusion/score_model_file.hpp"
 #include "diffusion/score_training.hpp"
+#include "io/collective_verdict.hpp"
 #include "io/deck.hpp"
 #include "io/run_lock.hpp"
 #include "random/splitmix64.hpp"
@@ -50,6 +56,58 @@ std::string fit_report(const ScoreModelFile& m, const std::string& path) {
   return text;
 }
 
+// Collective. The normal equations of every level (LinearScoreTrainer) must fit in memory.
+void check_training_memory(const Config& cfg, MPI_Comm comm) {
+  const double params = cfg.training.knots + LinearScore::kLocalTerms;
+  const double need = cfg.diffusion.levels * (params * params + params + 1) * sizeof(ExactSum);
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  int ranks_on_node = 1;
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &ranks_on_node);
+  MPI_Comm_free(&node);
+  if (need * ranks_on_node > have / 2) {
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "training.knots: the normal equations of %d knots at diffusion.levels = %d "
+                  "need %.3g GiB per rank, more than half of this node's memory for %d ranks",
+                  cfg.training.knots, cfg.diffusion.levels, need / (1 << 30), ranks_on_node);
+    throw InputError(text);
+  }
+}
+
+// Collective. Each training file listed once (canonical paths, decided on rank 0), and locked
+// like an output file, so that no run writes it while it is read: one being written is
+// BusyError. A file whose lock file cannot be created (a read-only directory) cannot be being
+// written by latdiff either, and is read without a lock.
+std::vector<RunLock> lock_training_files(const std::vector<std::string>& files, MPI_Comm comm) {
+  agree<InputError>(comm, [&] {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0) return;
+    std::vector<std::filesystem::path> seen;
+    for (const std::string& f : files) {
+      std::error_code ec;
+      const auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(f), ec);
+      if (std::find(seen.begin(), seen.end(), path) != seen.end())
+        throw InputError("training.files: '" + f +
+                         "' is listed twice; its configurations would count twice and the "
+                         "held-out ones would not be unseen");
+      seen.push_back(path);
+    }
+  });
+  std::vector<RunLock> locks;
+  for (const std::string& f : files) {
+    try {
+      locks.emplace_back(std::vector<RunLock::Target>{{"training.files", f}}, comm);
+    } catch (const LockHeld& e) {
+      throw BusyError(e.what());
+    } catch (const LockError&) {
+    }
+  }
+  return locks;
+}
+
 }  // namespace
 
 Config warmup_config(const Config& cfg) {
@@ -58,6 +116,7 @@ Config warmup_config(const Config& cfg) {
   w.action = cfg.action;
   w.sampler = cfg.sampler;
   w.sampler.type = SamplerType::hmc;
+  w.sampler.interleave = Interleave::none;
   const TrainingConfig& t = cfg.training;
   w.run.seed = splitmix64(cfg.run.seed);
   w.run.thermalize = t.thermalize;
@@ -77,7 +136,16 @@ Config warmup_config(const Config& cfg) {
 int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   const DiffusionConfig& dif = cfg.diffusion;
   if (!cfg.sampler.uses_score_model() || dif.score != ScoreKind::trained) return kExitOk;
-  if (file_exists("diffusion.model_file", dif.model_file, comm)) return kExitOk;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const auto frozen = [&] {
+    if (rank == 0)
+      std::cout << "score model: using the frozen model '" << dif.model_file
+                << "' as it is ([training] keys unused; delete it to retrain)\n"
+                << std::flush;
+    return kExitOk;
+  };
+  if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
   RunLock lock;
   try {
     lock = RunLock({{"diffusion.model_file", dif.model_file}}, comm);
@@ -86,8 +154,9 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   } catch (const LockError& e) {
     throw InputError(e.what());
   }
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  // Another run may have written it between the look and the lock.
+  if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
+  check_training_memory(cfg, comm);
   std::vector<std::string> files = words(cfg.training.files);
   if (files.empty()) {
     const Config warmup = warmup_config(cfg);
@@ -95,16 +164,23 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
       std::cout << "warm-up: HMC chain for the training configurations of '" << dif.model_file
                 << "' in '" << warmup.output.file << "'\n"
                 << std::flush;
-    if (const int code = run_chain(warmup, comm); code != kExitOk) return code;
+    if (const int code = run_chain(warmup, comm, lock_chain_files(warmup, comm)); code != kExitOk)
+      return code;
     files = {warmup.output.file};
   }
+  const std::vector<RunLock> data_locks = lock_training_files(files, comm);
   const Geometry g(cfg.lattice.dims, cfg.lattice.procs, comm);
   const NoiseProcess noise = noise_process(dif);
   ScoreModelFile m;
   try {
-    m = train_linear_score(
-        g, noise, files,
-        {cfg.training.knots, cfg.training.draws, cfg.training.holdout, cfg.run.seed});
+    m = train_linear_score(g, noise, files,
+                           {cfg.training.knots, cfg.training.draws, cfg.training.holdout,
+                            cfg.run.seed, [comm] { return stop_requested(comm); }});
+  } catch (const TrainingStopped& e) {
+    if (rank == 0)
+      std::cout << e.what() << "; the training restarts when the same deck is run again\n"
+                << std::flush;
+    return kExitInterrupted;
   } catch (const IoError& e) {
     throw InputError(std::string("training.files: ") + e.what());
   } catch (const std::runtime_error& e) {

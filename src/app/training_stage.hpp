@@ -16,14 +16,15 @@ namespace latdiff {
 // seed splitmix64(run.seed), a hot start, training.thermalize + training.configurations *
 // training.save_every trajectories saving every training.save_every-th, written to
 // diffusion.model_file with .h5 replaced by .warmup.h5. Every other key has its default, so
-// the warm-up depends on nothing else. Local.
+// the warm-up depends on nothing else (pure HMC: no interleaved sampler). Local.
 Config warmup_config(const Config& cfg);
 
 // Collective over comm. Nothing unless cfg uses a trained score whose model file is missing;
 // then trains it as above. Returns kExitOk, or kExitInterrupted when a stop signal ended the
-// warm-up chain (its checkpoint written; the same deck continues). Throws InputError (bad
-// training data, named by deck key) or BusyError (the model file is being written by another
-// run), alike on every rank.
+// warm-up chain (its checkpoint written; the same deck continues) or the training (it
+// restarts). An existing model file is used as it is (one line says so). Throws InputError
+// (bad training data, normal equations too large for memory, named by deck key) or BusyError
+// (the model file is being written by another run), alike on every rank.
 int prepare_score_model(const Config& cfg, MPI_Comm comm);
 
 }  // namespace latdiff

@@ -180,6 +180,11 @@ std::vector<std::vector<double>> LinearScoreTrainer::solve() const {
     for (int k = 0; k < n; ++k)
       for (int l = k; l < n; ++l) m[k * n + l] = m[l * n + k] = s[m_index(level, k, l)].value();
     for (int k = 0; k < n; ++k) b[k] = s[b_index(level, k)].value();
+    const auto finite = [](double v) { return std::isfinite(v); };
+    if (!std::all_of(m.begin(), m.end(), finite) || !std::all_of(b.begin(), b.end(), finite))
+      throw std::runtime_error("linear score trainer: normal equations of level " +
+                               std::to_string(level) +
+                               " are not finite (training data too large or not finite)");
     std::vector<double>& th = theta[level - 1];
     std::vector<bool> fitted(n, false), excluded(n, false);
     // Least squares over the basis terms with weight in the data, less the excluded ones.

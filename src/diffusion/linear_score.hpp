@@ -111,7 +111,7 @@ class LinearScoreTrainer {
   // c5 < 0 is redone without the phi^6 term (c5 = 0), and then one with c3 < 0 without the phi^4
   // term too: the constrained least-squares solution when the bound is active. Identical on
   // every rank. Throws std::runtime_error when no
-  // sample was added or the factorisation fails.
+  // sample was added, a sum is not finite or the factorisation fails.
   std::vector<std::vector<double>> solve() const;
 
   // Collective. Per level (index i - 1) the training loss (1/(n V)) sum ||s_theta(x_i) - t_i||^2

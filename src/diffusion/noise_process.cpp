@@ -90,8 +90,8 @@ ExactSum NoiseProcess::log_reverse(const Geometry& g, int i, const Field& x_prev
   for_each_site(g, [&](std::size_t p, std::int64_t) {
     const double d = x_prev[p] - (x_i[p] + v * score[p]) * inv_a;
     sum.add(-d * d / (2 * r));
-    sum.add(norm);
   });
+  sum.add_times(norm, g.local_volume());
   return sum;
 }
 
@@ -101,8 +101,8 @@ ExactSum log_gaussian(const Geometry& g, const Field& y, const Field* x, double 
   for_each_site(g, [&](std::size_t p, std::int64_t) {
     const double d = y[p] - (x ? scale * (*x)[p] : 0.0);
     sum.add(-d * d / (2 * var));
-    sum.add(norm);
   });
+  sum.add_times(norm, g.local_volume());
   return sum;
 }
 

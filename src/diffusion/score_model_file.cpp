@@ -59,7 +59,8 @@ void write_file(const std::string& path, const ScoreModelFile& m) {
     write_attribute(id, tmp, "beta_min", m.schedule.beta_min);
     write_attribute(id, tmp, "beta_max", m.schedule.beta_max);
     write_attribute(id, tmp, "checksum", model_checksum(m));
-    write_attribute(id, tmp, "deck", m.deck);
+    // Not "deck": files with that attribute are chain files (output_file.hpp, probe_chain).
+    write_attribute(id, tmp, "training_deck", m.deck);
     write_attribute(id, tmp, "version", m.version);
     write_attribute(id, tmp, "created", m.created);
     write_attribute(id, tmp, "seed", m.seed);
@@ -145,7 +146,7 @@ ScoreModelFile read_file(const std::string& path) {
   m.holdout_loss = read_dataset(id, path, "/loss/holdout", {n});
   if (read_uint64_attribute(id, path, "checksum") != model_checksum(m))
     throw IoError(path + ": corrupt score model (checksum mismatch)");
-  m.deck = read_string_attribute(id, path, "deck");
+  m.deck = read_string_attribute(id, path, "training_deck");
   m.version = read_string_attribute(id, path, "version");
   m.created = read_string_attribute(id, path, "created");
   m.seed = read_uint64_attribute(id, path, "seed");

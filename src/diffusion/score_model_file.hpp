@@ -4,7 +4,8 @@
 //   root attributes  schema = "latdiff score model", schema_version = 1, score = "linear",
 //                    dimension, knots, process (vp | ve | sub_vp), levels, sigma_min,
 //                    sigma_max, beta_min, beta_max, checksum (model_checksum), and the
-//                    provenance: deck (resolved deck of the training run), version, created,
+//                    provenance: training_deck (resolved deck of the training run; not "deck",
+//                    which marks chain files), version, created,
 //                    seed, draws, lattice_dims, training_files (one path per line)
 //   /score/knots     [knots]          u_j = phat^2 of knot j
 //   /score/kernel    [N, knots]       h_i(u_j): the momentum kernel per level i = 1 ... N

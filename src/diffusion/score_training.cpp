@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "diffusion/linear_score.hpp"
+#include "io/collective_verdict.hpp"
 #include "io/output_file.hpp"
 #include "random/counter_rng.hpp"
 
@@ -46,7 +47,20 @@ ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
   Field phi = make_field(g);
   std::vector<Field> holdout;
   for (std::int64_t c = 0; c < total; ++c) {
-    read_configuration(files[m.file_index[c]], index_in_file[c], g, phi);
+    const std::string& file = files[m.file_index[c]];
+    read_configuration(file, index_in_file[c], g, phi);
+    // A NaN or inf would drop every term from the fit (its sums are not finite).
+    agree<IoError>(g.comm(), [&] {
+      for_each_site(g, [&](std::size_t p, std::int64_t gi) {
+        if (!std::isfinite(phi[p]))
+          throw IoError(file + ": saved configuration " + std::to_string(index_in_file[c]) +
+                        " (step " + std::to_string(m.step[c]) +
+                        ") holds a non-finite value (NaN or inf) at site " + std::to_string(gi));
+      });
+    });
+    if (options.stop_requested && options.stop_requested())
+      throw TrainingStopped("training stopped by a signal at configuration " +
+                            std::to_string(c + 1) + " of " + std::to_string(total));
     if (m.held_out[c])
       holdout.push_back(phi);
     else

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,13 @@ struct ScoreTrainingOptions {
   int draws = 4;         // noise draws per configuration and level
   double holdout = 0.2;  // fraction of the configurations (the last ones) not fitted
   std::uint64_t seed = 1;
+  // Collective, asked after every configuration: true stops the training (TrainingStopped).
+  std::function<bool()> stop_requested;
+};
+
+// Training ended early by options.stop_requested; nothing is kept.
+struct TrainingStopped : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // Collective over g.comm(). Fits one LinearScore per level of `noise` on the configurations of
@@ -27,7 +36,7 @@ struct ScoreTrainingOptions {
 // c-th configuration overall. Returns the parameters, losses and the per-configuration
 // provenance; deck, version and created are left to the caller. Throws IoError, alike on every
 // rank, naming the file (unreadable, not a latdiff output file, no saved configurations,
-// another lattice shape), or when too few configurations remain to fit.
+// another lattice shape, a non-finite value), or when too few configurations remain to fit.
 ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
                                   const std::vector<std::string>& files,
                                   const ScoreTrainingOptions& options);

@@ -423,7 +423,7 @@ std::vector<Key> deck_keys() {
           {{PriorKind::white, "white"}, {PriorKind::free_field, "free_field"}},
           "Prior p_N of independence proposals: white, N(0, sbar_N^2); free_field, the Gaussian "
           "part of the action noised to level N (its quadratic part must be positive definite)."),
-      count_key(
+      number_key(
           "diffusion", "ess_block", [](auto& c) -> auto& { return c.diffusion.ess_block; },
           at_least_one,
           "Updates per block of /sampler/ess (<= 10^7): at the last update of each block (update "
@@ -476,7 +476,8 @@ std::vector<Key> deck_keys() {
           "Noise draws per configuration and level in denoising score matching."),
       number_key(
           "training", "knots", [](auto& c) -> auto& { return c.training.knots; }, Bound{2},
-          "Knots of the trained momentum kernel h_i(phat^2), equally spaced on [0, 4d]."),
+          "Knots (<= 1000) of the trained momentum kernel h_i(phat^2), equally spaced on [0, "
+          "4d]; training holds diffusion.levels * (knots + 2)^2 exact sums of about 850 bytes."),
       number_key(
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "
@@ -715,6 +716,9 @@ std::string replace_h5_suffix(const std::string& path, const std::string& suffix
 
 namespace {
 
+// Largest training.knots: far beyond any useful resolution of a smooth kernel.
+constexpr int kMaxKnots = 1000;
+
 // Largest diffusion.ess_block: a block's log-weights are held in memory (80 MB).
 constexpr std::int64_t kMaxEssBlock = 10'000'000;
 
@@ -770,6 +774,9 @@ void check_consistency(Config& c) {
     throw DeckError("training.holdout: must be < 1 (got " + format_number(c.training.holdout) +
                     ")");
   const TrainingConfig& t = c.training;
+  if (t.knots > kMaxKnots)
+    throw DeckError("training.knots: must be <= " + std::to_string(kMaxKnots) + " (got " +
+                    std::to_string(t.knots) + ")");
   if (t.configurations > (kMaxUpdates - t.thermalize) / t.save_every)
     throw DeckError(
         "training.configurations: training.thermalize + training.configurations * "

@@ -6,13 +6,14 @@ model; bad model and training files get one line naming the key, exit 2, no outp
 
 import os
 import shutil
+import signal
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import (EXIT_BAD_INPUT, Latdiff, assert_same_file, describe, kill_job,
-                      read_everything, wait_for, write_deck)
+from conftest import (EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED, Latdiff, assert_same_file,
+                      describe, kill_job, read_everything, wait_for, write_deck)
 
 FAULT_EXIT = 99
 DIMS = (4, 4)
@@ -71,7 +72,8 @@ def test_trained_score_chain_reproduces_hmc_on_interacting_phi4(tmp_path):
                     ("<|m|>", lambda d: np.abs(d["observables/mag"]))]:
         a, da = binned(f(diff))
         b, db = binned(f(hmc))
-        print(f"acceptance {accept:.3f}; {name}: diffusion {a:.4f} +- {da:.4f}, HMC {b:.4f} +- {db:.4f}")
+        print(f"acceptance {accept:.3f}; {name}: diffusion {a:.4f} +- {da:.4f}, "
+              f"HMC {b:.4f} +- {db:.4f}")
         assert abs(a - b) < 4 * np.hypot(da, db), (name, a, da, b, db)
         assert da < 0.04 * abs(b), (name, da)
 
@@ -243,3 +245,116 @@ def test_training_files_from_another_run(tmp_path):
     with h5py.File(tmp_path / "diff" / "chain.model.h5") as f:
         assert f.attrs["training_files"] == str(d / "hmc.h5") + "\n"
         assert list(f["/training/step"][:3]) == [2, 4, 6]
+
+
+def test_the_files_of_a_run_must_be_distinct_files(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    write_deck(d / "run.ini", deck(10))
+    for args, key, other in [
+            (["--output.checkpoint=./chain.model.h5"], "diffusion.model_file",
+             "output.checkpoint"),
+            (["--diffusion.model_file=./chain.h5", "--output.overwrite=true"],
+             "diffusion.model_file", "output.file"),
+            (["--output.checkpoint=chain.model.warmup.ckpt.h5"], "diffusion.model_file",
+             "output.checkpoint")]:
+        r = Latdiff(d).run(["run.ini", *args], np=2)
+        assert r.returncode == EXIT_BAD_INPUT, describe(r)
+        assert r.stderr.startswith(f"latdiff: error: {key}"), r.stderr
+        assert "is the same file as " + other in r.stderr, r.stderr
+        assert sorted(p.name for p in d.iterdir()) == ["run.ini"]
+
+
+def test_non_finite_training_data_is_refused(tmp_path):
+    d = tmp_path / "hmc"
+    d.mkdir()
+    write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
+                               "run": {"updates": 40, "start": "hot"},
+                               "output": {"file": "hmc.h5", "save_every": 2}})
+    Latdiff(d).ok(["run.ini"])
+    with h5py.File(d / "hmc.h5", "r+") as f:
+        f["/configurations/phi"][7, 1, 2] = np.inf
+    run = tmp_path / "run"
+    run.mkdir()
+    write_deck(run / "run.ini", deck(10, training={"files": str(d / "hmc.h5")}))
+    r = Latdiff(run).run(["run.ini"], np=2)
+    assert r.returncode == EXIT_BAD_INPUT, describe(r)
+    assert r.stderr.startswith("latdiff: error: training.files: "), r.stderr
+    assert "saved configuration 7 (step 16) holds a non-finite value" in r.stderr, r.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["run.ini"]
+
+
+def test_a_frozen_model_is_announced_and_the_warm_up_is_pure_hmc(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    sections = deck(50)
+    sections["sampler"]["interleave"] = "metropolis"
+    write_deck(d / "run.ini", sections)
+    Latdiff(d).ok(["run.ini"], np=2)
+    with h5py.File(d / "chain.model.warmup.h5") as f:
+        assert "interleave = none" in f.attrs["deck"] and "type = hmc" in f.attrs["deck"]
+    # With the model present, [training] keys change nothing and the chain continues.
+    r = Latdiff(d).ok(["run.ini", "--run.updates=80", "--training.knots=4"], np=2)
+    assert "score model: using the frozen model 'chain.model.h5'" in r.stdout, r.stdout
+    assert "resumed" in r.stdout, r.stdout
+
+
+def test_a_signal_during_training_exits_3_and_the_rerun_trains_the_same_model(tmp_path):
+    slow = {"configurations": 300, "save_every": 1, "draws": 16}
+    ref = tmp_path / "ref"
+    run_workflow(ref, np_=1, updates=20, training=slow)
+    d = tmp_path / "sig"
+    d.mkdir()
+    write_deck(d / "run.ini", deck(20, training=slow))
+    ld = Latdiff(d)
+    proc = ld.start(["run.ini"])
+    # The warm-up's summary is printed before the training starts.
+    assert wait_for(lambda: "latdiff summary" in ld.background_output()[0], 120, proc)
+    proc.send_signal(signal.SIGUSR1)
+    assert proc.wait(timeout=120) == EXIT_INTERRUPTED, ld.background_output()
+    out = ld.background_output()[0]
+    assert "training stopped by a signal" in out, out
+    assert not (d / "chain.model.h5").exists() and not (d / "chain.h5").exists()
+    ld.ok(["run.ini"])
+    for name in ("chain.h5", "chain.model.h5", "chain.model.warmup.h5"):
+        assert_same_file(read_everything(d / name), read_everything(ref / name), name)
+
+
+def test_training_files_listed_twice_or_being_written_are_refused(tmp_path):
+    d = tmp_path / "hmc"
+    d.mkdir()
+    write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
+                               "run": {"updates": 400000, "start": "hot"},
+                               "output": {"file": "hmc.h5", "save_every": 2}})
+    writer = Latdiff(d).start(["run.ini"])
+    try:
+        assert wait_for(lambda: (d / "hmc.h5").exists(), 60, writer)
+        run = tmp_path / "run"
+        run.mkdir()
+        write_deck(run / "run.ini", deck(10))
+        hmc = str(d / "hmc.h5")
+        r = Latdiff(run).run(["run.ini", f"--training.files={hmc} {d}/./hmc.h5"], np=2)
+        assert r.returncode == EXIT_BAD_INPUT, describe(r)
+        assert "training.files:" in r.stderr and "listed twice" in r.stderr, r.stderr
+        r = Latdiff(run).run(["run.ini", f"--training.files={hmc}"], np=2)
+        assert r.returncode == EXIT_BUSY, describe(r)
+        assert r.stderr.startswith("latdiff: error: training.files: "), r.stderr
+        assert "in use by another latdiff run" in r.stderr, r.stderr
+        assert sorted(p.name for p in run.iterdir()) == ["run.ini"]
+    finally:
+        kill_job(writer)
+
+
+def test_a_second_job_on_the_same_output_stops_before_training(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    write_deck(d / "run.ini", deck(400000))
+    first = Latdiff(d).start(["run.ini"])
+    try:
+        assert wait_for(lambda: (d / "chain.h5").exists(), 120, first)
+        r = Latdiff(d).run(["run.ini", "--diffusion.model_file=other.model.h5"], np=2)
+        assert r.returncode == EXIT_BUSY, describe(r)
+        assert r.stderr.startswith("latdiff: error: output.file: "), r.stderr
+        assert not (d / "other.model.h5").exists() and not (d / "other.model.warmup.h5").exists()
+    finally:
+        kill_job(first)

@@ -15,10 +15,10 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import (EXIT_BAD_INPUT, EXIT_OK, Latdiff, assert_same_chain, assert_same_file,
-                      describe, read_everything, read_output, wait_for, write_deck)
+from conftest import (EXIT_BAD_INPUT, EXIT_BUSY, EXIT_OK, Latdiff, assert_same_chain,
+                      assert_same_file, describe, read_everything, read_output, wait_for,
+                      write_deck)
 
-EXIT_BUSY = 4
 
 
 def deck(updates=8000, **run):

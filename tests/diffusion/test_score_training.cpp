@@ -43,6 +43,15 @@ Phi4Couplings free_field() {
   return Phi4Couplings::from(hopping, 2);
 }
 
+ScoreTrainingOptions opts(int knots, int draws, double holdout, std::uint64_t seed) {
+  ScoreTrainingOptions o;
+  o.knots = knots;
+  o.draws = draws;
+  o.holdout = holdout;
+  o.seed = seed;
+  return o;
+}
+
 RunMetadata meta(const Geometry& g) {
   RunMetadata m;
   m.deck_text = "[lattice]\ndims = 8 8\n";
@@ -82,7 +91,7 @@ TEST_F(ScoreTraining, FromFilesEqualsTheTrainerFedDirectly) {
   const Geometry g(kDims, {}, MPI_COMM_WORLD);
   const NoiseProcess noise(schedule());
   const std::vector<std::string> files = write_training_files(g, noise);
-  const ScoreTrainingOptions options{5, 2, 0.2, 7};
+  const ScoreTrainingOptions options = opts(5, 2, 0.2, 7);
   const ScoreModelFile m = train_linear_score(g, noise, files, options);
 
   // The last floor(0.2 * 40) = 8 configurations are held out.
@@ -121,7 +130,8 @@ TEST_F(ScoreTraining, FromFilesEqualsTheTrainerFedDirectly) {
 TEST_F(ScoreTraining, ModelFileRoundTripsEveryValue) {
   const Geometry g(kDims, {}, MPI_COMM_WORLD);
   const NoiseProcess noise(schedule());
-  ScoreModelFile m = train_linear_score(g, noise, write_training_files(g, noise), {5, 1, 0.1, 3});
+  ScoreModelFile m =
+      train_linear_score(g, noise, write_training_files(g, noise), opts(5, 1, 0.1, 3));
   m.deck = "[run]\nseed = 3\n";
   m.version = "test";
   m.created = "2026-12-01T00:00:00Z";
@@ -153,7 +163,7 @@ TEST_F(ScoreTraining, CorruptAndForeignModelFilesAreRefused) {
   const Geometry g(kDims, {}, MPI_COMM_WORLD);
   const NoiseProcess noise(schedule());
   const std::vector<std::string> files = write_training_files(g, noise);
-  ScoreModelFile m = train_linear_score(g, noise, files, {5, 1, 0.1, 3});
+  ScoreModelFile m = train_linear_score(g, noise, files, opts(5, 1, 0.1, 3));
   const std::string path = file("model.h5");
   write_score_model(path, m, MPI_COMM_WORLD);
   // One coupling changed behind the checksum's back.
@@ -187,11 +197,8 @@ TEST_F(ScoreTraining, UnsuitableTrainingFilesAreRefused) {
   const std::vector<std::string> files = write_training_files(g, noise);
   expect_error<IoError>([&] { train_linear_score(other, noise, files, {}); },
                         {files[0], "shape [8, 8]", "expected [4, 4]"});
-  expect_error<IoError>(
-      [&] {
-        train_linear_score(g, noise, {files[0]}, {5, 1, 1.0, 1});
-      },
-      {"none to fit"});
+  expect_error<IoError>([&] { train_linear_score(g, noise, {files[0]}, opts(5, 1, 1.0, 1)); },
+                        {"none to fit"});
 }
 
 }  // namespace

@@ -277,6 +277,7 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--training.holdout=1"}, "training.holdout", "< 1"},
       {kMinimal, {"--training.configurations=1"}, "training.configurations", ">= 2"},
       {kMinimal, {"--training.knots=1"}, "training.knots", ">= 2"},
+      {kMinimal, {"--training.knots=1001"}, "training.knots", "<= 1000"},
       {kMinimal,
        {"--training.configurations=4611686018427387904", "--training.save_every=2"},
        "training.configurations",
