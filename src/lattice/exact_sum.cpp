@@ -10,6 +10,19 @@
 
 namespace latdiff {
 
+void ExactSum::add_times(double x, std::int64_t n) {
+  const double dn = static_cast<double>(n);
+  const double p = x * dn;
+  // x * dn = p + fma(x, dn, -p) exactly when dn is exact and nothing overflows or underflows.
+  if (n >= 0 && n < (std::int64_t{1} << 53) && std::isfinite(p) &&
+      (x == 0 || std::abs(x) >= 0x1p-900)) {
+    add(p);
+    add(std::fma(x, dn, -p));
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) add(x);
+}
+
 void ExactSum::add(double x) {
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
   const int biased_exp = static_cast<int>((bits >> 52) & 0x7ff);

@@ -22,6 +22,9 @@ namespace latdiff {
 class ExactSum {
  public:
   void add(double x);
+  // Adds n x (n >= 0) exactly, as n calls of add(x) would: as the two parts of the FMA
+  // error-free product when that is exact, else by n additions.
+  void add_times(double x, std::int64_t n);
   ExactSum& operator+=(double x) {
     add(x);
     return *this;

@@ -14,6 +14,27 @@
 namespace latdiff {
 namespace {
 
+TEST(ExactSum, AddTimesEqualsRepeatedAdds) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double x : {0.918938533204672742, -0.1, 3e-310, -1.7e300, 1e-300, 0.0, inf, -inf}) {
+    for (std::int64_t n : {0, 1, 7, 1000, 123457}) {
+      ExactSum once, repeated;
+      once.add_times(x, n);
+      for (std::int64_t i = 0; i < n; ++i) repeated.add(x);
+      // Against a term that shows any difference in the low bits.
+      once.add(1e-17);
+      repeated.add(1e-17);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(once.value()),
+                std::bit_cast<std::uint64_t>(repeated.value()))
+          << x << " times " << n;
+      if (std::isfinite(x)) {
+        once -= repeated;
+        EXPECT_EQ(once.value(), 0.0) << x << " times " << n;
+      }
+    }
+  }
+}
+
 TEST(ExactSum, CancellationIsExact) {
   ExactSum s;
   s.add(1e300);
