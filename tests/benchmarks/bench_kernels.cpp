@@ -202,11 +202,8 @@ void BM_FftInverseReal(benchmark::State& state) {
 }
 BENCHMARK(BM_FftInverseReal)->Apply(lattice_args);
 
-// The exact free-field score: one forward and one inverse FFT and a kernel product.
-void BM_FreeFieldScore(benchmark::State& state) {
-  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
-  const NoiseProcess noise = vp_process();
-  FreeFieldScore model(g, free_couplings(g.dim()), noise);
+// Times model.score at level kLevel of a hot field.
+void time_score(benchmark::State& state, const Geometry& g, ScoreModel& model) {
   const Field x = hot_field(g);
   Field s = make_field(g);
   for (auto _ : state) {
@@ -216,6 +213,14 @@ void BM_FreeFieldScore(benchmark::State& state) {
   }
   set_sites(state, g);
 }
+
+// The exact free-field score: one forward and one inverse FFT and a kernel product.
+void BM_FreeFieldScore(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  const NoiseProcess noise = vp_process();
+  FreeFieldScore model(g, free_couplings(g.dim()), noise);
+  time_score(state, g, model);
+}
 BENCHMARK(BM_FreeFieldScore)->Apply(lattice_args);
 
 // The trainable score: the FFT pair, the hat-kernel product and the local odd terms.
@@ -224,14 +229,7 @@ void BM_LinearScore(benchmark::State& state) {
   std::vector<double> theta(kKnots + LinearScore::kLocalTerms);
   for (std::size_t k = 0; k < theta.size(); ++k) theta[k] = 0.1 * static_cast<double>(k + 1);
   LinearScore model(g, kKnots, std::vector<std::vector<double>>(kLevels, theta));
-  const Field x = hot_field(g);
-  Field s = make_field(g);
-  for (auto _ : state) {
-    model.score(x, kLevel, s);
-    benchmark::DoNotOptimize(s.data());
-    benchmark::ClobberMemory();
-  }
-  set_sites(state, g);
+  time_score(state, g, model);
 }
 BENCHMARK(BM_LinearScore)->Apply(lattice_args);
 

@@ -118,6 +118,18 @@ std::string grid_name(const std::vector<int>& procs) {
   return s;
 }
 
+// Calls f(g, fft) for every lattice of kLattices on every process grid of the ranks.
+template <class F>
+void for_each_grid(F&& f) {
+  for (const auto& dims : kLattices)
+    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
+      SCOPED_TRACE("grid " + grid_name(procs));
+      Geometry g(dims, procs, MPI_COMM_WORLD);
+      DistributedFft fft(g);
+      f(g, fft);
+    }
+}
+
 TEST(DistributedFft, MatchesNaiveDftOnEveryGrid) {
   for (const auto& dims : kLattices) {
     double worst_real = 0, worst_complex = 0;
@@ -161,29 +173,23 @@ TEST(DistributedFft, MatchesNaiveDftOnEveryGrid) {
 }
 
 TEST(DistributedFft, RoundTripIsIdentity) {
-  for (const auto& dims : kLattices) {
-    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
-      SCOPED_TRACE("grid " + grid_name(procs));
-      Geometry g(dims, procs, MPI_COMM_WORLD);
-      DistributedFft fft(g);
+  for_each_grid([&](const Geometry& g, DistributedFft& fft) {
+    const Field x = test_field(g);
+    ComplexField spectrum;
+    fft.forward(x, spectrum);
+    Field back = make_field(g, kHalo);
+    fft.inverse(spectrum, back);
+    double real_dev = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      real_dev = std::max(real_dev, std::abs(back[i] - x[i]));
+    EXPECT_LT(real_dev, 1e-13);  // halo slots hold kHalo in both, so they count as 0
 
-      const Field x = test_field(g);
-      ComplexField spectrum;
-      fft.forward(x, spectrum);
-      Field back = make_field(g, kHalo);
-      fft.inverse(spectrum, back);
-      double real_dev = 0;
-      for (std::size_t i = 0; i < x.size(); ++i)
-        real_dev = std::max(real_dev, std::abs(back[i] - x[i]));
-      EXPECT_LT(real_dev, 1e-13);  // halo slots hold kHalo in both, so they count as 0
-
-      const ComplexField c = test_complex(g);
-      ComplexField data = c;
-      fft.forward(data);
-      fft.inverse(data);
-      EXPECT_LT(max_diff(data, c), 1e-13);
-    }
-  }
+    const ComplexField c = test_complex(g);
+    ComplexField data = c;
+    fft.forward(data);
+    fft.inverse(data);
+    EXPECT_LT(max_diff(data, c), 1e-13);
+  });
 }
 
 TEST(DistributedFft, InverseLeavesHaloUntouched) {
@@ -249,79 +255,64 @@ TEST(DistributedFft, BitwiseIndependentOfDecomposition) {
 // is Hermitian bit for bit off the planes n_{d-1} = 0 and L_{d-1}/2 (computed there, Hermitian
 // up to rounding).
 TEST(DistributedFft, RealSpectrumIsHermitian) {
-  for (const auto& dims : kLattices) {
-    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
-      SCOPED_TRACE("grid " + grid_name(procs));
-      Geometry g(dims, procs, MPI_COMM_WORLD);
-      DistributedFft fft(g);
-      ComplexField spectrum;
-      fft.forward(test_field(g), spectrum);
-      const std::vector<Complex> all = gather_exact(g, spectrum);
-      const int last = g.dim() - 1, length = dims[last];
-      double plane_dev = 0;
-      for (std::int64_t gi = 0; gi < g.global_volume(); ++gi) {
-        const Complex mirror = std::conj(all[mirror_index(g, gi)]);
-        const int n = g.global_coords(gi)[last];
-        if (n == 0 || 2 * n == length)
-          plane_dev = std::max(plane_dev, std::abs(all[gi] - mirror));
-        else
-          EXPECT_EQ(std::memcmp(&all[gi], &mirror, sizeof(Complex)), 0) << "momentum " << gi;
-      }
-      EXPECT_LT(plane_dev, 1e-12 * max_abs(all));
+  for_each_grid([&](const Geometry& g, DistributedFft& fft) {
+    ComplexField spectrum;
+    fft.forward(test_field(g), spectrum);
+    const std::vector<Complex> all = gather_exact(g, spectrum);
+    const int last = g.dim() - 1, length = g.global_dims()[last];
+    double plane_dev = 0;
+    for (std::int64_t gi = 0; gi < g.global_volume(); ++gi) {
+      const Complex mirror = std::conj(all[mirror_index(g, gi)]);
+      const int n = g.global_coords(gi)[last];
+      if (n == 0 || 2 * n == length)
+        plane_dev = std::max(plane_dev, std::abs(all[gi] - mirror));
+      else
+        EXPECT_EQ(std::memcmp(&all[gi], &mirror, sizeof(Complex)), 0) << "momentum " << gi;
     }
-  }
+    EXPECT_LT(plane_dev, 1e-12 * max_abs(all));
+  });
 }
 
 // The real inverse reads only the half spectrum: the other momenta may hold anything.
 TEST(DistributedFft, RealInverseReadsOnlyTheHalfSpectrum) {
-  for (const auto& dims : kLattices) {
-    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
-      SCOPED_TRACE("grid " + grid_name(procs));
-      Geometry g(dims, procs, MPI_COMM_WORLD);
-      DistributedFft fft(g);
-      ComplexField spectrum;
-      fft.forward(test_field(g), spectrum);
-      ComplexField spoilt = spectrum;
-      std::size_t c = 0;
-      for_each_site(g, [&](std::size_t, std::int64_t gi) {
-        if (!in_half(g, gi)) spoilt[c] = Complex(std::nan(""), 1e300);
-        ++c;
-      });
-      Field want = make_field(g), got = make_field(g);
-      fft.inverse(spectrum, want);
-      fft.inverse(spoilt, got);
-      EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(double)), 0);
-    }
-  }
+  for_each_grid([&](const Geometry& g, DistributedFft& fft) {
+    ComplexField spectrum;
+    fft.forward(test_field(g), spectrum);
+    ComplexField spoilt = spectrum;
+    std::size_t c = 0;
+    for_each_site(g, [&](std::size_t, std::int64_t gi) {
+      if (!in_half(g, gi)) spoilt[c] = Complex(std::nan(""), 1e300);
+      ++c;
+    });
+    Field want = make_field(g), got = make_field(g);
+    fft.inverse(spectrum, want);
+    fft.inverse(spoilt, got);
+    EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(double)), 0);
+  });
 }
 
 // Hermitian input only up to rounding, as the callers pass (a real field's spectrum times a
 // kernel of phat^2, whose sines are even in p only up to rounding): the real inverse is the
 // real part of the complex inverse up to rounding.
 TEST(DistributedFft, RealInverseOfAFilteredSpectrumIsTheRealPart) {
-  for (const auto& dims : kLattices) {
-    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
-      SCOPED_TRACE("grid " + grid_name(procs));
-      Geometry g(dims, procs, MPI_COMM_WORLD);
-      DistributedFft fft(g);
-      ComplexField spectrum;
-      fft.forward(test_field(g), spectrum);
-      const std::vector<double> p2 = lattice_momentum_squared(g);
-      for (std::size_t p = 0; p < p2.size(); ++p) spectrum[p] *= 1 / (0.3 + p2[p]);
-      Field real = make_field(g, kHalo);
-      fft.inverse(spectrum, real);
-      fft.inverse(spectrum);
-      double dev = 0, scale = 0;
-      std::size_t c = 0;
-      for_each_site(g, [&](std::size_t p, std::int64_t) {
-        dev = std::max(dev, std::abs(real[p] - spectrum[c].real()));
-        scale = std::max(scale, std::abs(spectrum[c++]));
-      });
-      double both[2] = {dev, scale};
-      MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_DOUBLE, MPI_MAX, g.comm());
-      EXPECT_LT(both[0], 1e-13 * both[1]);
-    }
-  }
+  for_each_grid([&](const Geometry& g, DistributedFft& fft) {
+    ComplexField spectrum;
+    fft.forward(test_field(g), spectrum);
+    const std::vector<double> p2 = lattice_momentum_squared(g);
+    for (std::size_t p = 0; p < p2.size(); ++p) spectrum[p] *= 1 / (0.3 + p2[p]);
+    Field real = make_field(g, kHalo);
+    fft.inverse(spectrum, real);
+    fft.inverse(spectrum);
+    double dev = 0, scale = 0;
+    std::size_t c = 0;
+    for_each_site(g, [&](std::size_t p, std::int64_t) {
+      dev = std::max(dev, std::abs(real[p] - spectrum[c].real()));
+      scale = std::max(scale, std::abs(spectrum[c++]));
+    });
+    double both[2] = {dev, scale};
+    MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_DOUBLE, MPI_MAX, g.comm());
+    EXPECT_LT(both[0], 1e-13 * both[1]);
+  });
 }
 
 TEST(DistributedFft, PlaneWaveGivesVolumeAtItsMomentum) {
@@ -346,21 +337,16 @@ TEST(DistributedFft, PlaneWaveGivesVolumeAtItsMomentum) {
 }
 
 TEST(DistributedFft, Parseval) {
-  for (const auto& dims : kLattices) {
-    for (const auto& procs : testing::process_grids(dims, testing::world_size())) {
-      SCOPED_TRACE("grid " + grid_name(procs));
-      Geometry g(dims, procs, MPI_COMM_WORLD);
-      DistributedFft fft(g);
-      const Field x = test_field(g);
-      ComplexField spectrum;
-      fft.forward(x, spectrum);
-      double sums[2] = {0, 0};  // sum |x|^2, sum |x~|^2
-      for_each_site(g, [&](std::size_t p, std::int64_t) { sums[0] += x[p] * x[p]; });
-      for (const Complex& z : spectrum) sums[1] += std::norm(z);
-      MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, g.comm());
-      EXPECT_NEAR(sums[1] / static_cast<double>(g.global_volume()), sums[0], 1e-13 * sums[0]);
-    }
-  }
+  for_each_grid([&](const Geometry& g, DistributedFft& fft) {
+    const Field x = test_field(g);
+    ComplexField spectrum;
+    fft.forward(x, spectrum);
+    double sums[2] = {0, 0};  // sum |x|^2, sum |x~|^2
+    for_each_site(g, [&](std::size_t p, std::int64_t) { sums[0] += x[p] * x[p]; });
+    for (const Complex& z : spectrum) sums[1] += std::norm(z);
+    MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, g.comm());
+    EXPECT_NEAR(sums[1] / static_cast<double>(g.global_volume()), sums[0], 1e-13 * sums[0]);
+  });
 }
 
 TEST(DistributedFft, LatticeMomentumSquared) {
