@@ -225,7 +225,7 @@ class Chain {
       const std::int64_t k = state_.updates_done;
       const UpdateResult r =
           std::visit([&](auto& s) { return s.update(phi_, static_cast<std::uint64_t>(k)); },
-                     k % cfg_.sampler.cycle_length() == 0 ? sampler_ : *interleaved_);
+                     cfg_.sampler.primary_update(k) ? sampler_ : *interleaved_);
       state_.updates_done = k + 1;
       pending_.accept.push_back(r.acceptance);
       if (records_delta_h(cfg_)) pending_.delta_h.push_back(r.delta_h);

@@ -62,9 +62,11 @@ struct SamplerConfig {
   std::int64_t cycle_length() const {
     return interleave == Interleave::none ? 1 : 1 + static_cast<std::int64_t>(interleave_updates);
   }
-  // The type that runs update k (0-based): sampler.type first in each cycle.
+  // Whether update k (0-based) is sampler.type's: the first of each cycle.
+  bool primary_update(std::int64_t k) const { return k % cycle_length() == 0; }
+  // The type that runs update k.
   SamplerType type_of_update(std::int64_t k) const {
-    return k % cycle_length() == 0 ? type : interleaved_type();
+    return primary_update(k) ? type : interleaved_type();
   }
   // The type of sampler.interleave (sampler.type when none).
   SamplerType interleaved_type() const {

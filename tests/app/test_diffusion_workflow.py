@@ -180,13 +180,25 @@ def not_hdf5(tmp_path):
     return path
 
 
-def output_file(tmp_path):
-    d = tmp_path / "hmc"
+def hmc_deck(d, updates, save_every=0):
+    """Writes d/run.ini: an HMC chain of the test couplings into d/hmc.h5, saving every
+    save_every-th configuration (0: none)."""
     d.mkdir()
     write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
-                               "run": {"updates": 5}, "output": {"file": "hmc.h5"}})
-    Latdiff(d).ok(["run.ini"])
+                               "run": {"updates": updates, "start": "hot"},
+                               "output": {"file": "hmc.h5", "save_every": save_every}})
     return d / "hmc.h5"
+
+
+def hmc_output(tmp_path, updates, save_every=0):
+    """The output file of a finished hmc_deck chain in tmp_path/hmc."""
+    path = hmc_deck(tmp_path / "hmc", updates, save_every)
+    Latdiff(path.parent).ok(["run.ini"])
+    return path
+
+
+def output_file(tmp_path):
+    return hmc_output(tmp_path, 5)
 
 
 @pytest.mark.parametrize("make,expected", [
@@ -233,17 +245,12 @@ def test_bad_training_files_are_refused(tmp_path):
 
 def test_training_files_from_another_run(tmp_path):
     """training.files: the configurations of an existing HMC run, no warm-up."""
-    d = tmp_path / "hmc"
-    d.mkdir()
-    write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
-                               "run": {"updates": 200, "start": "hot"},
-                               "output": {"file": "hmc.h5", "save_every": 2}})
-    Latdiff(d).ok(["run.ini"])
-    r = run_workflow(tmp_path / "diff", updates=50, training={"files": str(d / "hmc.h5")})
+    hmc = hmc_output(tmp_path, 200, save_every=2)
+    r = run_workflow(tmp_path / "diff", updates=50, training={"files": str(hmc)})
     assert "warm-up" not in r.stdout
     assert "fitted on 80 configurations, 20 held out" in r.stdout, r.stdout
     with h5py.File(tmp_path / "diff" / "chain.model.h5") as f:
-        assert f.attrs["training_files"] == str(d / "hmc.h5") + "\n"
+        assert f.attrs["training_files"] == str(hmc) + "\n"
         assert list(f["/training/step"][:3]) == [2, 4, 6]
 
 
@@ -266,17 +273,12 @@ def test_the_files_of_a_run_must_be_distinct_files(tmp_path):
 
 
 def test_non_finite_training_data_is_refused(tmp_path):
-    d = tmp_path / "hmc"
-    d.mkdir()
-    write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
-                               "run": {"updates": 40, "start": "hot"},
-                               "output": {"file": "hmc.h5", "save_every": 2}})
-    Latdiff(d).ok(["run.ini"])
-    with h5py.File(d / "hmc.h5", "r+") as f:
+    hmc = hmc_output(tmp_path, 40, save_every=2)
+    with h5py.File(hmc, "r+") as f:
         f["/configurations/phi"][7, 1, 2] = np.inf
     run = tmp_path / "run"
     run.mkdir()
-    write_deck(run / "run.ini", deck(10, training={"files": str(d / "hmc.h5")}))
+    write_deck(run / "run.ini", deck(10, training={"files": str(hmc)}))
     r = Latdiff(run).run(["run.ini"], np=2)
     assert r.returncode == EXIT_BAD_INPUT, describe(r)
     assert r.stderr.startswith("latdiff: error: training.files: "), r.stderr
@@ -322,10 +324,7 @@ def test_a_signal_during_training_exits_3_and_the_rerun_trains_the_same_model(tm
 
 def test_training_files_listed_twice_or_being_written_are_refused(tmp_path):
     d = tmp_path / "hmc"
-    d.mkdir()
-    write_deck(d / "run.ini", {"lattice": {"dims": "4 4"}, "action": COUPLINGS,
-                               "run": {"updates": 400000, "start": "hot"},
-                               "output": {"file": "hmc.h5", "save_every": 2}})
+    hmc_deck(d, 400000, save_every=2)
     writer = Latdiff(d).start(["run.ini"])
     try:
         assert wait_for(lambda: (d / "hmc.h5").exists(), 60, writer)

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "diffusion/free_field_score.hpp"
-#include "random/counter_rng.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -79,12 +79,7 @@ std::vector<double> times(const Matrix& m, const std::vector<double>& x) {
 }
 
 Field random_field(const Geometry& g, std::uint64_t counter) {
-  const CounterRng rng(7, Stream::hot_start);
-  Field f = make_field(g);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    f[p] = rng.normal4(static_cast<std::uint64_t>(gi), counter)[1];
-  });
-  return f;
+  return testing::white_field(g, 7, counter, 1);
 }
 
 struct Case {

@@ -20,9 +20,9 @@
 #include "lattice/exact_sum.hpp"
 #include "lattice/halo_exchange.hpp"
 #include "models/phi4.hpp"
-#include "random/counter_rng.hpp"
 #include "samplers/diffusion_generator.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -72,12 +72,7 @@ NoiseSchedule schedule(NoiseKind kind, int levels) {
 }
 
 Field random_field(const Geometry& g, std::uint64_t counter) {
-  const CounterRng rng(7, Stream::hot_start);
-  Field f = make_field(g);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    f[p] = rng.normal4(static_cast<std::uint64_t>(gi), counter)[2];
-  });
-  return f;
+  return testing::white_field(g, 7, counter, 2);
 }
 
 void print(const std::string& line) {

@@ -16,6 +16,7 @@
 #include "diffusion/linear_score.hpp"
 #include "random/counter_rng.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -65,21 +66,12 @@ double exact_kernel(const NoiseProcess& noise, int level, double u) {
   return 1 / (ab * ab / kernel_k(free_field(), 2, u) + noise.sbar2(level));
 }
 
-Field white(const Geometry& g, std::uint64_t seed, std::uint64_t counter) {
-  const CounterRng rng(seed, Stream::hot_start);
-  Field f = make_field(g);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    f[p] = rng.normal4(static_cast<std::uint64_t>(gi), counter)[0];
-  });
-  return f;
-}
-
 // Exact free-field samples (level 0) number first ... first + n - 1.
 std::vector<Field> samples(const Geometry& g, FreeFieldScore& exact, std::uint64_t first, int n) {
   std::vector<Field> out;
   for (int c = 0; c < n; ++c) {
     Field x = make_field(g);
-    exact.sample(white(g, 77, first + c), 0, x);
+    exact.sample(testing::white_field(g, 77, first + c), 0, x);
     out.push_back(std::move(x));
   }
   return out;
@@ -268,7 +260,7 @@ TEST(LinearScore, IsOddBitwise) {
     for (std::size_t k = 0; k < theta[i].size(); ++k)
       theta[i][k] = 0.3 + 0.17 * static_cast<double>(k) - 0.05 * static_cast<double>(i * k);
   LinearScore model(g, kKnots, theta);
-  Field x = white(g, 5, 1), minus = make_field(g);
+  Field x = testing::white_field(g, 5, 1), minus = make_field(g);
   for (std::size_t p = 0; p < x.size(); ++p) minus[p] = -x[p];
   Field s = make_field(g), sm = make_field(g);
   for (int level = 1; level <= 3; ++level) {

@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "diffusion/noise_process.hpp"
-#include "random/counter_rng.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -91,11 +91,8 @@ TEST(NoiseProcess, RefusesBadSchedules) {
 
 // Collective. Random interior values from a stream of the counter RNG.
 Field random_field(const Geometry& g, std::uint64_t counter, double scale) {
-  const CounterRng rng(99, Stream::hot_start);
-  Field f = make_field(g);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    f[p] = scale * rng.normal4(static_cast<std::uint64_t>(gi), counter)[0];
-  });
+  Field f = testing::white_field(g, 99, counter);
+  for_each_site(g, [&](std::size_t p, std::int64_t) { f[p] *= scale; });
   return f;
 }
 

@@ -18,6 +18,7 @@
 #include "io/output_file.hpp"
 #include "random/counter_rng.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -65,11 +66,8 @@ RunMetadata meta(const Geometry& g) {
 
 // Exact free-field configuration number c.
 Field sample(const Geometry& g, FreeFieldScore& exact, int c) {
-  const CounterRng rng(99, Stream::hot_start);
-  Field eta = make_field(g), x = make_field(g);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    eta[p] = rng.normal4(static_cast<std::uint64_t>(gi), static_cast<std::uint64_t>(c))[0];
-  });
+  const Field eta = testing::white_field(g, 99, static_cast<std::uint64_t>(c));
+  Field x = make_field(g);
   exact.sample(eta, 0, x);
   return x;
 }

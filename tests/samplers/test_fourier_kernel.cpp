@@ -9,9 +9,9 @@
 #include <stdexcept>
 
 #include "lattice/halo_exchange.hpp"
-#include "random/counter_rng.hpp"
 #include "samplers/fourier_kernel.hpp"
 #include "support/mpi_test_helpers.hpp"
+#include "support/white_field.hpp"
 
 namespace latdiff {
 namespace {
@@ -21,12 +21,7 @@ const std::vector<std::vector<int>> kLattices = {{12}, {6, 10}, {4, 5, 6}, {4, 2
 constexpr double kMass2 = 0.37;
 
 Field normal_field(const Geometry& g, std::uint64_t counter) {
-  Field f = make_field(g);
-  CounterRng rng(11, Stream::hot_start);
-  for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-    f[p] = rng.normal4(static_cast<std::uint64_t>(gi), counter)[0];
-  });
-  return f;
+  return testing::white_field(g, 11, counter);
 }
 
 // Collective: max_x |a_x - b_x| over the interior.
