@@ -16,6 +16,7 @@
 #include "app/signals.hpp"
 #include "app/simulation.hpp"
 #include "app/timestamp.hpp"
+#include "app/version.hpp"
 #include "diffusion/diffusion_model.hpp"
 #include "diffusion/score_model_file.hpp"
 #include "diffusion/score_training.hpp"
@@ -23,7 +24,6 @@
 #include "io/deck.hpp"
 #include "io/run_lock.hpp"
 #include "random/splitmix64.hpp"
-#include "version.hpp"
 
 namespace latdiff {
 
@@ -58,7 +58,7 @@ std::string fit_report(const ScoreModelFile& m, const std::string& path) {
 
 // Collective. The normal equations of every level (LinearScoreTrainer) must fit in memory.
 void check_training_memory(const Config& cfg, MPI_Comm comm) {
-  const double params = cfg.training.knots + LinearScore::kLocalTerms;
+  const double params = ScoreBasis{cfg.training.knots, cfg.training.block_sizes}.parameters();
   const double need = cfg.diffusion.levels * (params * params + params + 1) * sizeof(ExactSum);
   const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
   int ranks_on_node = 1;
@@ -106,6 +106,41 @@ std::vector<RunLock> lock_training_files(const std::vector<std::string>& files, 
     }
   }
   return locks;
+}
+
+// Collective. The model is written to <model>.tmp and renamed over diffusion.model_file:
+// refuse, before any training, what would make that fail (a directory in the way) or replace
+// something that is not a model (a symbolic link to a missing file would be replaced by the
+// model, the link lost).
+void check_model_path(const std::string& model, MPI_Comm comm) {
+  agree<InputError>(comm, [&] {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_symlink(model, ec) && !fs::exists(model, ec))
+      throw InputError("diffusion.model_file: '" + model +
+                       "' is a symbolic link to the missing file '" +
+                       fs::read_symlink(model, ec).string() +
+                       "'; writing the model would replace the link: fix or remove it");
+    if (fs::is_directory(model + ".tmp", ec))
+      throw InputError("diffusion.model_file: '" + model +
+                       ".tmp' is a directory; the model is written there first: remove it");
+  });
+}
+
+// Collective. The warm-up chain, its refusals naming the deck key they come from: its
+// output.file and output.checkpoint are derived from diffusion.model_file.
+int run_warmup(const Config& warmup, const std::string& model_file, MPI_Comm comm) {
+  const std::string context = "diffusion.model_file: warm-up chain of '" + model_file + "': ";
+  try {
+    return run_chain(warmup, comm, lock_chain_files(warmup, comm));
+  } catch (const BusyError& e) {
+    throw BusyError(context + e.what());
+  } catch (const InputError& e) {
+    throw InputError(context + e.what());
+  }
 }
 
 }  // namespace
@@ -156,6 +191,7 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   }
   // Another run may have written it between the look and the lock.
   if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
+  check_model_path(dif.model_file, comm);
   check_training_memory(cfg, comm);
   std::vector<std::string> files = words(cfg.training.files);
   if (files.empty()) {
@@ -164,8 +200,7 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
       std::cout << "warm-up: HMC chain for the training configurations of '" << dif.model_file
                 << "' in '" << warmup.output.file << "'\n"
                 << std::flush;
-    if (const int code = run_chain(warmup, comm, lock_chain_files(warmup, comm)); code != kExitOk)
-      return code;
+    if (const int code = run_warmup(warmup, dif.model_file, comm); code != kExitOk) return code;
     files = {warmup.output.file};
   }
   const std::vector<RunLock> data_locks = lock_training_files(files, comm);
@@ -174,8 +209,11 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   ScoreModelFile m;
   try {
     m = train_linear_score(g, noise, files,
-                           {cfg.training.knots, cfg.training.draws, cfg.training.holdout,
-                            cfg.run.seed, [comm] { return stop_requested(comm); }});
+                           {{cfg.training.knots, cfg.training.block_sizes},
+                            cfg.training.draws,
+                            cfg.training.holdout,
+                            cfg.run.seed,
+                            [comm] { return stop_requested(comm); }});
   } catch (const TrainingStopped& e) {
     if (rank == 0)
       std::cout << e.what() << "; the training restarts when the same deck is run again\n"

@@ -91,7 +91,7 @@ DiffusionModel::DiffusionModel(const DiffusionConfig& cfg, const Geometry& g,
   if (cfg.score == ScoreKind::trained) {
     ScoreModelFile m = load_model(cfg, g);
     checksum_ = latdiff::model_checksum(m);
-    trained_ = std::make_unique<LinearScore>(g, m.knots, std::move(m.theta));
+    trained_ = std::make_unique<LinearScore>(g, m.basis, std::move(m.theta));
     score_ = trained_.get();
   } else {
     score_ = gaussian_.get();

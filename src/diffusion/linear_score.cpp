@@ -31,40 +31,53 @@ void noised(const Geometry& g, const NoiseProcess& noise, const CounterRng& rng,
   });
 }
 
+// Whether this rank holds p = 0, at local momentum index 0 (DistributedFft's layout).
+bool holds_zero_momentum(const Geometry& g) {
+  const std::vector<int>& o = g.offset();
+  return std::all_of(o.begin(), o.end(), [](int x) { return x == 0; });
+}
+
+ScoreBasis checked(ScoreBasis b) {
+  b.check();
+  return b;
+}
+
 }  // namespace
 
-HatBasis::HatBasis(int dim, int knots) : knots_(knots) {
-  if (dim < 1) throw std::invalid_argument("HatBasis: dim must be >= 1");
-  if (knots < 2)
-    throw std::invalid_argument("linear score: knots must be >= 2 (got " + std::to_string(knots) +
-                                ")");
-  top_ = 4.0 * dim;
-  spacing_ = top_ / (knots - 1);
-}
-
-void HatBasis::locate(double u, int& j, double& t) const {
-  u = std::clamp(u, 0.0, top_);
-  j = std::min(static_cast<int>(u / spacing_), knots_ - 2);
-  t = std::clamp((u - knot(j)) / spacing_, 0.0, 1.0);
-}
-
-LinearScore::LinearScore(const Geometry& g, int knots, std::vector<std::vector<double>> theta)
-    : g_(g), basis_(g.dim(), knots), theta_(std::move(theta)), fft_(g) {
+LinearScore::LinearScore(const Geometry& g, ScoreBasis basis,
+                         std::vector<std::vector<double>> theta)
+    : g_(g),
+      basis_(checked(std::move(basis))),
+      hats_(g.dim(), basis_.knots),
+      theta_(std::move(theta)),
+      fft_(g) {
   if (theta_.empty()) throw std::invalid_argument("linear score: no noise level");
+  const auto n = static_cast<std::size_t>(basis_.parameters());
   for (std::size_t i = 0; i < theta_.size(); ++i)
-    if (theta_[i].size() != static_cast<std::size_t>(knots + kLocalTerms))
+    if (theta_[i].size() != n)
       throw std::invalid_argument("linear score: level " + std::to_string(i + 1) + " has " +
                                   std::to_string(theta_[i].size()) + " parameters, expected " +
-                                  std::to_string(knots + kLocalTerms));
-  locate_momenta(g, basis_, segment_, weight_);
-  spectrum_.resize(fft_.local_size());
+                                  std::to_string(n));
+  locate_momenta(g, hats_, segment_, weight_);
+  holds_zero_ = holds_zero_momentum(g);
+  for (int s = 1; s < basis_.scales(); ++s) {
+    filters_.push_back(block_filter(g, basis_.block_sizes[s - 1]));
+    block_terms_.push_back({basis_.index(s, 1), basis_.index(s, 3), basis_.index(s, 5)});
+  }
+  for (ComplexField* c : {&spectrum_, &total_, &work_}) c->resize(fft_.local_size());
+  block_ = make_field(g);
+}
+
+double LinearScore::coupling(int level, int scale, int power) const {
+  const int k = basis_.index(scale, power);
+  return k < 0 ? 0.0 : parameters(level)[k];
 }
 
 double LinearScore::kernel(int level, double u) const {
   const std::vector<double>& th = parameters(level);
   int j = 0;
   double t = 0;
-  basis_.locate(u, j, t);
+  hats_.locate(u, j, t);
   return (1 - t) * th[j] + t * th[j + 1];
 }
 
@@ -77,85 +90,133 @@ void LinearScore::score(const Field& x, int level, Field& out) {
   for (std::size_t p = 0; p < spectrum_.size(); ++p) {
     const double t = weight_[p];
     const int j = segment_[p];
-    spectrum_[p] *= -((1 - t) * th[j] + t * th[j + 1]);
+    total_[p] = spectrum_[p] * -((1 - t) * th[j] + t * th[j + 1]);
   }
-  fft_.inverse(spectrum_, out);
-  const double c3 = th[knots()], c5 = th[knots() + 1];
+  // Block terms: B_b = F^{-1}[K_b x~], then -K_b F[U'_b(B_b)] into the total spectrum.
+  for (std::size_t s = 0; s < filters_.size(); ++s) {
+    const auto [i1, i3, i5] = block_terms_[s];
+    const double c1 = i1 < 0 ? 0.0 : th[i1], c3 = th[i3], c5 = th[i5];
+    if (c1 == 0 && c3 == 0 && c5 == 0) continue;
+    if (basis_.block_sizes[s] == 0) {
+      // The zero mode: B_0 = m everywhere, so K_0 F[U'(m)] is V U'(m) at p = 0 alone.
+      if (holds_zero_) {
+        const double v = static_cast<double>(g_.global_volume());
+        const double m = spectrum_[0].real() / v, m2 = m * m;
+        total_[0] -= v * (m * (c1 + m2 * (c3 + c5 * m2)));
+      }
+      continue;
+    }
+    const std::vector<double>& k = filters_[s];
+    for (std::size_t p = 0; p < spectrum_.size(); ++p) work_[p] = spectrum_[p] * k[p];
+    fft_.inverse(work_, block_);
+    for_each_site(g_, [&](std::size_t p, std::int64_t) {
+      const double v = block_[p], v2 = v * v;
+      block_[p] = v * (c1 + v2 * (c3 + c5 * v2));
+    });
+    fft_.forward(block_, work_);
+    for (std::size_t p = 0; p < spectrum_.size(); ++p) total_[p] -= work_[p] * k[p];
+  }
+  fft_.inverse(total_, out);
+  const double c3 = th[basis_.index(0, 3)], c5 = th[basis_.index(0, 5)];
   for_each_site(g_, [&](std::size_t p, std::int64_t) {
     const double v = x[p], v3 = v * v * v, v5 = v3 * v * v;
     out[p] -= c3 * v3 + c5 * v5;
   });
 }
 
-LinearScoreTrainer::LinearScoreTrainer(const Geometry& g, const NoiseProcess& noise, int knots,
-                                       const CounterRng& rng, int draws)
+LinearScoreTrainer::LinearScoreTrainer(const Geometry& g, const NoiseProcess& noise,
+                                       ScoreBasis basis, const CounterRng& rng, int draws)
     : g_(g),
       noise_(noise),
-      basis_(g.dim(), knots),
+      basis_(checked(std::move(basis))),
+      hats_(g.dim(), basis_.knots),
       rng_(rng),
       draws_(draws),
-      params_(knots + LinearScore::kLocalTerms),
+      params_(basis_.parameters()),
       block_(static_cast<std::size_t>(params_ * params_ + params_ + 1)),
       fft_(g) {
   if (draws < 1)
     throw std::invalid_argument("linear score trainer: draws must be >= 1 (got " +
                                 std::to_string(draws) + ")");
-  locate_momenta(g, basis_, segment_, weight_);
+  locate_momenta(g, hats_, segment_, weight_);
+  holds_zero_ = holds_zero_momentum(g);
+  terms_ = basis_.local_terms();
+  filters_.push_back(std::vector<double>(fft_.local_size(), 1.0));
+  for (int b : basis_.block_sizes) filters_.push_back(block_filter(g, b));
   sums_.resize(block_ * static_cast<std::size_t>(noise.levels()));
   xi_ = make_field(g);
   t_ = make_field(g);
-  x3_ = make_field(g);
-  x5_ = make_field(g);
-  for (ComplexField* c : {&xs_, &ts_, &x3s_, &x5s_}) c->resize(fft_.local_size());
+  block_field_ = make_field(g);
+  power_ = make_field(g);
+  for (ComplexField* c : {&xs_, &ts_, &work_}) c->resize(fft_.local_size());
+  powers_.assign(terms_.size(), ComplexField(fft_.local_size()));
 }
 
 void LinearScoreTrainer::add(const Field& x0, std::uint64_t sample) {
-  const int n = basis_.knots(), c3 = n, c5 = n + 1;
+  const int knots = basis_.knots, locals = static_cast<int>(terms_.size());
   const double inv_v = 1 / static_cast<double>(g_.global_volume());
   for (int level = 1; level <= noise_.levels(); ++level) {
     for (int r = 0; r < draws_; ++r) {
       noised(g_, noise_, rng_, level, sample, r, x0, xi_, t_);
-      ExactSum& m33 = sums_[m_index(level, c3, c3)];
-      ExactSum& m35 = sums_[m_index(level, c3, c5)];
-      ExactSum& m55 = sums_[m_index(level, c5, c5)];
-      ExactSum& b3 = sums_[b_index(level, c3)];
-      ExactSum& b5 = sums_[b_index(level, c5)];
       ExactSum& tt = sums_[tt_index(level)];
-      // Local terms f_3 = -x^3, f_5 = -x^5, in position space.
-      for_each_site(g_, [&](std::size_t p, std::int64_t) {
-        const double v = xi_[p], v3 = v * v * v, v5 = v3 * v * v, t = t_[p];
-        x3_[p] = v3;
-        x5_[p] = v5;
-        m33.add(v3 * v3);
-        m35.add(v3 * v5);
-        m55.add(v5 * v5);
-        b3.add(-v3 * t);
-        b5.add(-v5 * t);
-        tt.add(t * t);
-      });
-      // Hat terms f_j = -F^{-1}[hat_j x~], in momentum space (Parseval: <f, g> =
-      // (1/V) sum_p Re(conj(f~) g~)).
+      for_each_site(g_, [&](std::size_t p, std::int64_t) { tt.add(t_[p] * t_[p]); });
       fft_.forward(xi_, xs_);
       fft_.forward(t_, ts_);
-      fft_.forward(x3_, x3s_);
-      fft_.forward(x5_, x5s_);
+      // Spectra of the powers B_s^q of the local terms (B_0 = x_i; terms_ lists each scale's
+      // terms together, so each block field is made once).
+      for (int k = 0; k < locals; ++k) {
+        const int s = terms_[k].scale, q = terms_[k].power;
+        if (s > 0 && basis_.block_sizes[s - 1] == 0) {
+          // The zero mode: B_0 = m everywhere, its powers' spectra V m^q at p = 0 alone (the
+          // only momentum its filter passes; no other entry is read).
+          if (holds_zero_) {
+            const double v = static_cast<double>(g_.global_volume()), m = xs_[0].real() / v;
+            powers_[k][0] = v * (q == 1 ? m : q == 3 ? m * m * m : m * m * m * m * m);
+          }
+          continue;
+        }
+        const Field* field = &xi_;
+        if (s > 0) {
+          if (k == 0 || terms_[k - 1].scale != s) {
+            for (std::size_t p = 0; p < xs_.size(); ++p) work_[p] = xs_[p] * filters_[s][p];
+            fft_.inverse(work_, block_field_);
+          }
+          field = &block_field_;
+        }
+        for_each_site(g_, [&](std::size_t p, std::int64_t) {
+          const double v = (*field)[p], v2 = v * v;
+          power_[p] = q == 1 ? v : q == 3 ? v * v2 : v * v2 * v2;
+        });
+        fft_.forward(power_, powers_[k]);
+      }
+      // Every inner product in momentum space (Parseval: <f, g> = (1/V) sum_p Re(conj(f~) g~)),
+      // with hat terms f~_j = -hat_j x~ and local terms f~_k = -K_s P~_k.
       for (std::size_t p = 0; p < xs_.size(); ++p) {
         const std::complex<double> xc = std::conj(xs_[p]);
         const double xx = std::norm(xs_[p]) * inv_v;
-        const double x3 = (xc * x3s_[p]).real() * inv_v;
-        const double x5 = (xc * x5s_[p]).real() * inv_v;
         const double xt = (xc * ts_[p]).real() * inv_v;
         const int j = segment_[p];
         const double w1 = weight_[p], w0 = 1 - w1;
         sums_[m_index(level, j, j)].add(w0 * w0 * xx);
         sums_[m_index(level, j, j + 1)].add(w0 * w1 * xx);
         sums_[m_index(level, j + 1, j + 1)].add(w1 * w1 * xx);
-        sums_[m_index(level, j, c3)].add(w0 * x3);
-        sums_[m_index(level, j + 1, c3)].add(w1 * x3);
-        sums_[m_index(level, j, c5)].add(w0 * x5);
-        sums_[m_index(level, j + 1, c5)].add(w1 * x5);
         sums_[b_index(level, j)].add(-w0 * xt);
         sums_[b_index(level, j + 1)].add(-w1 * xt);
+        for (int k = 0; k < locals; ++k) {
+          const double fk = filters_[terms_[k].scale][p];
+          if (fk == 0) continue;
+          const std::complex<double> pk = powers_[k][p], pc = std::conj(pk);
+          const int ck = knots + k;
+          const double hat = fk * (xc * pk).real() * inv_v;
+          sums_[m_index(level, j, ck)].add(w0 * hat);
+          sums_[m_index(level, j + 1, ck)].add(w1 * hat);
+          sums_[b_index(level, ck)].add(-fk * (pc * ts_[p]).real() * inv_v);
+          for (int l = k; l < locals; ++l) {
+            const double fl = filters_[terms_[l].scale][p];
+            if (fl == 0) continue;
+            sums_[m_index(level, ck, knots + l)].add(fk * fl * (pc * powers_[l][p]).real() * inv_v);
+          }
+        }
       }
     }
   }
@@ -171,7 +232,7 @@ std::vector<ExactSum> LinearScoreTrainer::reduced() const {
 std::vector<std::vector<double>> LinearScoreTrainer::solve() const {
   if (samples_ == 0) throw std::runtime_error("linear score trainer: no training sample");
   const std::vector<ExactSum> s = reduced();
-  const int n = params_, knots = basis_.knots();
+  const int n = params_, knots = basis_.knots;
   std::vector<std::vector<double>> theta(static_cast<std::size_t>(noise_.levels()),
                                          std::vector<double>(n, 0.0));
   std::vector<double> m(static_cast<std::size_t>(n * n)), b(n), scale(n);
@@ -237,17 +298,23 @@ std::vector<std::vector<double>> LinearScoreTrainer::solve() const {
         fitted[active[r]] = true;
       }
     };
-    // The effective action must be bounded below: c5 >= 0, and c3 >= 0 when c5 = 0. A fit
-    // outside is refitted without the offending term (its coefficient 0).
+    // The effective action must be bounded below: per scale c5 >= 0, and c3 >= 0 when c5 = 0.
+    // A fit outside is refitted without the offending terms (their coefficients 0).
     fit();
-    const int c3 = knots, c5 = knots + 1;
-    if (th[c5] < 0) {
-      excluded[c5] = true;
-      fit();
-    }
-    if (excluded[c5] && th[c3] < 0) {
-      excluded[c3] = true;
-      fit();
+    for (bool refit = true; refit;) {
+      refit = false;
+      for (int scale = 0; scale < basis_.scales(); ++scale) {
+        const int c1 = basis_.index(scale, 1), c3 = basis_.index(scale, 3),
+                  c5 = basis_.index(scale, 5);
+        if (!excluded[c5] && th[c5] < 0) {
+          excluded[c5] = refit = true;
+        } else if (excluded[c5] && !excluded[c3] && th[c3] < 0) {
+          excluded[c3] = refit = true;
+        } else if (excluded[c3] && c1 >= 0 && !excluded[c1] && th[c1] < 0) {
+          excluded[c1] = refit = true;
+        }
+      }
+      if (refit) fit();
     }
     // Knots no momentum reached: interpolate between the nearest fitted knots.
     for (int j = 0; j < knots; ++j) {

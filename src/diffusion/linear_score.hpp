@@ -1,14 +1,25 @@
 // The trainable physics score of the diffusion proposals (DESIGN.md §4, issue 7): per noise
 // level i = 1 ... N the score is minus the gradient of an effective action that is linear in
 // its parameters theta_i,
-//   S_i(x) = (1/2V) sum_p h_i(phat^2) |x~(p)|^2 + (c3_i / 4) sum_x x^4 + (c5_i / 6) sum_x x^6,
-//   s(x, i) = sum_k theta_{i,k} f_k(x) = -F^{-1}[h_i(phat^2) x~(p)] - c3_i x^3 - c5_i x^5,
-// with the momentum kernel h_i(u) = sum_j theta_{i,j} hat_j(u) piecewise linear in u = phat^2 on
-// `knots` equally spaced knots u_j = 4d j / (knots - 1) spanning [0, 4d] (the range of phat^2
-// on every lattice), and theta_i = (theta_{i,0}, ..., theta_{i,knots-1}, c3_i, c5_i). The knots
-// do not depend on the extents, so a model trained on one volume is defined on every other.
-// Every term is translation invariant and even in x, so the score is Z2-odd; bitwise so
-// (negating x negates every FFT output and every power exactly).
+//   S_i(x) = (1/2V) sum_p h_i(phat^2) |x~(p)|^2 + sum_{b in {1} + blocks} sum_x U_{i,b}(B_b(x)),
+//   U_{i,b}(B) = (c1_{i,b} / 2) B^2 + (c3_{i,b} / 4) B^4 + (c5_{i,b} / 6) B^6,
+// a momentum kernel plus local phi^4 and phi^6 terms of the field itself (b = 1, B_1 = x) and
+// of its block-averaged fields B_b = F^{-1}[K_b x~] at the block sizes of ScoreBasis (c1 only
+// for the zero mode, score_basis.hpp):
+//   K_b(p) = exp(-(b^2 - 1) phat^2 / 24)   (b >= 2: the translation-invariant block average, a
+//            smooth filter with the second moment (b^2 - 1) / 12 per axis of a box of b sites),
+//   K_0(p) = [p = 0]                        (b = 0: the zero mode, B_0 = the magnetisation m).
+// The score is
+//   s(x, i) = -F^{-1}[h_i(phat^2) x~ + sum_{b != 1} K_b F[U'_{i,b}(B_b)]] - U'_{i,1}(x).
+// The kernel h_i(u) = sum_j theta_{i,j} hat_j(u) is piecewise linear in u = phat^2 on `knots`
+// equally spaced knots u_j = 4d j / (knots - 1) spanning [0, 4d] (the range of phat^2 on every
+// lattice), and theta_i = (theta_{i,0}, ..., theta_{i,knots-1}, then the local couplings in
+// the order of ScoreBasis::local_terms). Neither the knots nor the filters depend
+// on the extents, so a model trained on one volume is defined on every other. Every term is
+// translation invariant and even in x, so the score is Z2-odd; bitwise so (negating x negates
+// every FFT output and every odd power exactly). The block terms carry what a site-local
+// polynomial cannot: at high noise the site values are mostly noise, and only the averaged
+// fields still see the double well of the magnetisation in the broken phase.
 //
 // Training (LinearScoreTrainer): denoising score matching. For a configuration x_0 and white
 // z, x_i = abar_i x_0 + sbar_i z has target t_i = -(x_i - abar_i x_0) / sbar_i^2 = -z / sbar_i,
@@ -25,10 +36,12 @@
 // ::training_loss, and denoising_loss. Everything else is local.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "diffusion/noise_process.hpp"
+#include "diffusion/score_basis.hpp"
 #include "diffusion/score_model.hpp"
 #include "fft/distributed_fft.hpp"
 #include "lattice/exact_sum.hpp"
@@ -38,51 +51,40 @@
 
 namespace latdiff {
 
-// The hat functions of u = phat^2 on `knots` equal intervals of [0, 4d].
-class HatBasis {
- public:
-  // Throws std::invalid_argument unless knots >= 2 and 1 <= dim.
-  HatBasis(int dim, int knots);
-  int knots() const { return knots_; }
-  double knot(int j) const { return spacing_ * j; }
-  // u (clamped to [0, 4d]) lies in [knot(j), knot(j + 1)], j = 0 ... knots - 2, and
-  // hat_j(u) = 1 - t, hat_{j+1}(u) = t, every other hat vanishes.
-  void locate(double u, int& j, double& t) const;
-
- private:
-  int knots_;
-  double spacing_, top_;
-};
-
 class LinearScore final : public ScoreModel {
  public:
-  static constexpr int kLocalTerms = 2;  // c3 (phi^4 term), c5 (phi^6 term)
-
   // Collective over g.comm() (plans the FFT). `g` must outlive the object. theta[i - 1] holds
-  // the knots + kLocalTerms parameters of level i = 1 ... theta.size() (layout above). Throws
-  // std::invalid_argument on a bad knot count, no level or a parameter vector of wrong size.
-  LinearScore(const Geometry& g, int knots, std::vector<std::vector<double>> theta);
+  // the basis.parameters() parameters of level i = 1 ... theta.size() (layout above). Throws
+  // std::invalid_argument on a bad basis, no level or a parameter vector of wrong size.
+  LinearScore(const Geometry& g, ScoreBasis basis, std::vector<std::vector<double>> theta);
 
-  // Collective (one forward and one inverse FFT). Level 1 ... levels(); throws
+  // Collective (one forward and one inverse FFT, plus two per block size b >= 2 with a
+  // non-zero coupling; the zero mode's terms need none). Level 1 ... levels(); throws
   // std::out_of_range (on every rank alike) otherwise.
   void score(const Field& x, int level, Field& out) override;
 
   int levels() const { return static_cast<int>(theta_.size()); }
-  int knots() const { return basis_.knots(); }
+  const ScoreBasis& basis() const { return basis_; }
   const std::vector<double>& parameters(int level) const { return theta_.at(level - 1); }
   // h_level(u), u = phat^2 (clamped to [0, 4d]).
   double kernel(int level, double u) const;
-  double cubic(int level) const { return parameters(level)[knots()]; }
-  double quintic(int level) const { return parameters(level)[knots() + 1]; }
+  // The coupling of the local term (scale, power) (score_basis.hpp) at `level`; 0 when the
+  // basis has no such term.
+  double coupling(int level, int scale, int power) const;
 
  private:
   const Geometry& g_;
-  HatBasis basis_;
+  ScoreBasis basis_;
+  HatBasis hats_;
   std::vector<std::vector<double>> theta_;
   DistributedFft fft_;
-  std::vector<int> segment_;    // per local momentum: its knot interval j
-  std::vector<double> weight_;  // per local momentum: t in that interval
-  ComplexField spectrum_;
+  std::vector<int> segment_;                     // per local momentum: its knot interval j
+  std::vector<double> weight_;                   // per local momentum: t in that interval
+  std::vector<std::vector<double>> filters_;     // per block size, K_b per local momentum
+  std::vector<std::array<int, 3>> block_terms_;  // per block size: index of c1, c3, c5 or -1
+  bool holds_zero_ = false;                      // this rank holds p = 0
+  ComplexField spectrum_, total_, work_;
+  Field block_;
 };
 
 // Accumulates the normal equations of every level over training configurations.
@@ -92,8 +94,8 @@ class LinearScoreTrainer {
   // (copied) supplies the noise; use a stream of its own (the caller picks it: a dedicated
   // training stream, distinct from every stream of the measured chain). `draws` >= 1 noise
   // draws per configuration and level. Throws std::invalid_argument on bad arguments.
-  LinearScoreTrainer(const Geometry& g, const NoiseProcess& noise, int knots, const CounterRng& rng,
-                     int draws);
+  LinearScoreTrainer(const Geometry& g, const NoiseProcess& noise, ScoreBasis basis,
+                     const CounterRng& rng, int draws);
 
   // Collective, allocation free. Adds `draws` noised copies of x_0 (interior; halo ignored) at
   // every level i = 1 ... N. The noise of site x (global index), draw r, level i is
@@ -107,11 +109,13 @@ class LinearScoreTrainer {
   // term with no weight in the data (a hat function no lattice momentum reaches, or x = 0) is
   // left out of the solve; its coefficient is then the linear interpolation of the nearest
   // fitted knot coefficients on either side (constant beyond the last one; 0 for a local term
-  // or when nothing was fitted). The effective action must be bounded below, so a fit with
-  // c5 < 0 is redone without the phi^6 term (c5 = 0), and then one with c3 < 0 without the phi^4
-  // term too: the constrained least-squares solution when the bound is active. Identical on
-  // every rank. Throws std::runtime_error when no
-  // sample was added, a sum is not finite or the factorisation fails.
+  // or when nothing was fitted). The effective action must be bounded below, so each scale's
+  // U_b must be: a fit with c5_b < 0 is redone without that phi^6 term (c5_b = 0), then one
+  // with c3_b < 0 without its phi^4 term too, and then one with the zero mode's c1 < 0
+  // without its mass term, until no scale violates the bound: the constrained least-squares
+  // solution when the bound is active. Identical on every rank.
+  // Throws std::runtime_error when no sample was added, a sum is not finite or the
+  // factorisation fails.
   std::vector<std::vector<double>> solve() const;
 
   // Collective. Per level (index i - 1) the training loss (1/(n V)) sum ||s_theta(x_i) - t_i||^2
@@ -120,7 +124,7 @@ class LinearScoreTrainer {
   std::vector<double> training_loss(const std::vector<std::vector<double>>& theta) const;
 
   std::int64_t samples() const { return samples_; }  // noised samples per level, n
-  int parameters() const { return params_; }         // knots + LinearScore::kLocalTerms
+  int parameters() const { return params_; }         // basis.parameters()
 
   static constexpr double kRidge = 1e-12;
 
@@ -142,7 +146,8 @@ class LinearScoreTrainer {
 
   const Geometry& g_;
   const NoiseProcess& noise_;
-  HatBasis basis_;
+  ScoreBasis basis_;
+  HatBasis hats_;
   CounterRng rng_;
   int draws_, params_;
   std::size_t block_;
@@ -150,9 +155,14 @@ class LinearScoreTrainer {
   DistributedFft fft_;
   std::vector<int> segment_;
   std::vector<double> weight_;
+  std::vector<LocalTerm> terms_;
+  bool holds_zero_ = false;
+  // Per scale s: K_b per local momentum (all ones for the site field s = 0).
+  std::vector<std::vector<double>> filters_;
   std::vector<ExactSum> sums_;
-  Field xi_, t_, x3_, x5_;
-  ComplexField xs_, ts_, x3s_, x5s_;
+  Field xi_, t_, block_field_, power_;
+  ComplexField xs_, ts_, work_;
+  std::vector<ComplexField> powers_;  // per local term: the spectrum of B_s^power
 };
 
 // Collective over g.comm(). Per level i = 1 ... N (index i - 1) the denoising loss

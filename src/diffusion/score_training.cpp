@@ -15,7 +15,7 @@ ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
                                   const ScoreTrainingOptions& options) {
   ScoreModelFile m;
   m.dimension = g.dim();
-  m.knots = options.knots;
+  m.basis = options.basis;
   m.schedule = noise.schedule();
   m.files = files;
   m.lattice_dims = g.global_dims();
@@ -43,7 +43,7 @@ ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
   for (std::int64_t c = total - held; c < total; ++c) m.held_out[c] = 1;
 
   const CounterRng rng(options.seed, Stream::diffusion_training);
-  LinearScoreTrainer trainer(g, noise, options.knots, rng, options.draws);
+  LinearScoreTrainer trainer(g, noise, options.basis, rng, options.draws);
   Field phi = make_field(g);
   std::vector<Field> holdout;
   for (std::int64_t c = 0; c < total; ++c) {
@@ -71,7 +71,7 @@ ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
   if (holdout.empty()) {
     m.holdout_loss.assign(m.theta.size(), std::numeric_limits<double>::quiet_NaN());
   } else {
-    LinearScore score(g, options.knots, m.theta);
+    LinearScore score(g, options.basis, m.theta);
     m.holdout_loss = denoising_loss(score, g, noise, rng, holdout,
                                     static_cast<std::uint64_t>(total - held), options.draws);
   }

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "diffusion/noise_process.hpp"
+#include "diffusion/score_basis.hpp"
 #include "diffusion/score_model_file.hpp"
 #include "lattice/geometry.hpp"
 
 namespace latdiff {
 
 struct ScoreTrainingOptions {
-  int knots = 9;
+  ScoreBasis basis;
   int draws = 4;         // noise draws per configuration and level
   double holdout = 0.2;  // fraction of the configurations (the last ones) not fitted
   std::uint64_t seed = 1;

@@ -121,6 +121,7 @@ struct TrainingConfig {
   double holdout = 0.2;               // fraction of the configurations kept out of the fit
   int draws = 4;                      // noise draws per configuration and level
   int knots = 9;                      // knots of the momentum kernel (linear_score.hpp)
+  std::vector<int> block_sizes{0};    // block terms of the score (0: the zero mode)
 
   friend bool operator==(const TrainingConfig&, const TrainingConfig&) = default;
 };

@@ -105,6 +105,24 @@ class Latdiff:
 
 
 @pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs mounted in tmp_path (root only); yields (path, resize)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+
+    def resize(size):
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(mnt)], check=True)
+
+    try:
+        yield mnt, resize
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+@pytest.fixture
 def latdiff(tmp_path):
     return Latdiff(tmp_path)
 

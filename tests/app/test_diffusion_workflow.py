@@ -12,8 +12,9 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import (EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED, Latdiff, assert_same_file,
-                      describe, kill_job, read_everything, wait_for, write_deck)
+from conftest import (EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED, EXIT_RUNTIME, Latdiff,
+                      assert_same_file, describe, kill_job, read_everything, wait_for,
+                      write_deck)
 
 FAULT_EXIT = 99
 DIMS = (4, 4)
@@ -357,3 +358,63 @@ def test_a_second_job_on_the_same_output_stops_before_training(tmp_path):
         assert not (d / "other.model.h5").exists() and not (d / "other.model.warmup.h5").exists()
     finally:
         kill_job(first)
+
+
+def test_a_full_disk_at_the_model_write_leaves_nothing_and_the_rerun_writes_it(
+        tmp_path, small_disk):
+    """The model file on a tmpfs too small for it: one line with the reason, no model, no
+    half-written .tmp and no chain output left; with space again the rerun trains the same
+    model (bitwise: the same chain as a run that never lacked space)."""
+    mnt, resize = small_disk
+    ref = tmp_path / "ref"
+    run_workflow(ref, updates=200)
+    d = tmp_path / "full"
+    d.mkdir()
+    model = mnt / "model.h5"
+    write_deck(d / "run.ini", deck(200, training={"files": str(ref / "chain.model.warmup.h5")},
+                                   diffusion={"model_file": str(model)}))
+    resize("8k")
+    r = Latdiff(d).run(["run.ini"], np=2)
+    assert r.returncode == EXIT_RUNTIME, describe(r)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no space left on device" in lines[0].lower(), r.stderr
+    assert str(model) in lines[0], r.stderr
+    assert not model.exists() and not (mnt / "model.h5.tmp").exists()
+    assert not (d / "chain.h5").exists()
+    resize("64m")
+    Latdiff(d).ok(["run.ini"], np=2)
+    with h5py.File(model) as a, h5py.File(ref / "chain.model.h5") as b:
+        for name in ("/score/kernel", "/score/block_quadratic", "/score/block_cubic"):
+            assert np.array_equal(a[name][:], b[name][:]), name
+    with h5py.File(d / "chain.h5") as a, h5py.File(ref / "chain.h5") as b:
+        for name in ("/observables/mag", "/sampler/accept", "/sampler/delta_h"):
+            assert np.array_equal(a[name][:], b[name][:]), name
+
+
+@pytest.mark.parametrize("case", ["dangling_link", "tmp_directory", "foreign_warm_up"])
+def test_a_model_path_that_cannot_take_the_model_is_refused_before_training(tmp_path, case):
+    """Refused with one line naming diffusion.model_file, exit 2, before any training: a
+    symbolic link to a missing file (the model would replace the link), a directory at
+    <model>.tmp (where it is written first), and another chain's file at the warm-up output."""
+    d = tmp_path / "run"
+    d.mkdir()
+    write_deck(d / "run.ini", deck(10))
+    expected = {"dangling_link": "symbolic link to the missing file",
+                "tmp_directory": ".tmp' is a directory",
+                "foreign_warm_up": "warm-up chain of"}[case]
+    if case == "dangling_link":
+        (d / "chain.model.h5").symlink_to(tmp_path / "gone.h5")
+    elif case == "tmp_directory":
+        (d / "chain.model.h5.tmp").mkdir()
+    else:
+        shutil.copy(output_file(tmp_path), d / "chain.model.warmup.h5")
+    before = sorted(p.name for p in d.iterdir())
+    for ranks in (1, 2):
+        r = Latdiff(d).run(["run.ini"], np=ranks)
+        assert r.returncode == EXIT_BAD_INPUT, describe(r)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith("latdiff: error: diffusion.model_file: "), r.stderr
+        assert expected in lines[0], r.stderr
+        assert "fitted" not in r.stdout
+    assert sorted(p.name for p in d.iterdir()) == before

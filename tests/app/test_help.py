@@ -19,7 +19,7 @@ KEYS = [
     "diffusion.score", "diffusion.model_file", "diffusion.prior", "diffusion.ess_block",
     "diffusion.generator", "diffusion.corrector_steps", "diffusion.snr",
     "training.files", "training.thermalize", "training.configurations", "training.save_every",
-    "training.holdout", "training.draws", "training.knots",
+    "training.holdout", "training.draws", "training.knots", "training.block_sizes",
     "run.seed", "run.thermalize", "run.updates", "run.measure_every", "run.start",
     "run.start_index", "run.resume",
     "output.file", "output.save_every", "output.checkpoint", "output.checkpoint_every",

@@ -40,24 +40,6 @@ def one_error_line(r, code, *words, prefix=r"latdiff: error: "):
     return lines[0]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 2 MiB tmpfs mounted in tmp_path (root only); yields (path, resize)."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-
-    def resize(size):
-        subprocess.run(["mount", "-o", f"remount,size={size}", str(mnt)], check=True)
-
-    try:
-        yield mnt, resize
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)])
-
-
 FULL_DISK = {"lattice": {"dims": "64 64"},
              "action": {"form": "hopping", "kappa": 0.3, "lambda": 0.5},
              "sampler": {"type": "metropolis", "step": 1.0},

@@ -226,9 +226,9 @@ BENCHMARK(BM_FreeFieldScore)->Apply(lattice_args);
 // The trainable score: the FFT pair, the hat-kernel product and the local odd terms.
 void BM_LinearScore(benchmark::State& state) {
   Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
-  std::vector<double> theta(kKnots + LinearScore::kLocalTerms);
+  std::vector<double> theta(ScoreBasis{kKnots, {}}.parameters());
   for (std::size_t k = 0; k < theta.size(); ++k) theta[k] = 0.1 * static_cast<double>(k + 1);
-  LinearScore model(g, kKnots, std::vector<std::vector<double>>(kLevels, theta));
+  LinearScore model(g, ScoreBasis{kKnots, {}}, std::vector<std::vector<double>>(kLevels, theta));
   time_score(state, g, model);
 }
 BENCHMARK(BM_LinearScore)->Apply(lattice_args);

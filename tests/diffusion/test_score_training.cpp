@@ -44,9 +44,10 @@ Phi4Couplings free_field() {
   return Phi4Couplings::from(hopping, 2);
 }
 
-ScoreTrainingOptions opts(int knots, int draws, double holdout, std::uint64_t seed) {
+ScoreTrainingOptions opts(int knots, int draws, double holdout, std::uint64_t seed,
+                          std::vector<int> block_sizes = {}) {
   ScoreTrainingOptions o;
-  o.knots = knots;
+  o.basis = {knots, std::move(block_sizes)};
   o.draws = draws;
   o.holdout = holdout;
   o.seed = seed;
@@ -72,6 +73,18 @@ Field sample(const Geometry& g, FreeFieldScore& exact, int c) {
   return x;
 }
 
+// Rewrites dataset `name` of the file at `path` in place, behind the checksum's back (call on
+// one rank, between barriers).
+template <class T>
+void overwrite(const std::string& path, const char* name, const std::vector<T>& data,
+               hid_t mem_type) {
+  H5Handle f = open_file(path, H5F_ACC_RDWR, MPI_COMM_SELF);
+  H5Handle d = open_dataset(f.get(), path, name);
+  check(H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), path, "write");
+  d.close();
+  close_file(f, path);
+}
+
 class ScoreTraining : public testing::TempDirTest {
  protected:
   // Two output files holding configurations 0 ... 24 and 25 ... kConfigs - 1.
@@ -94,7 +107,7 @@ TEST_F(ScoreTraining, FromFilesEqualsTheTrainerFedDirectly) {
 
   // The last floor(0.2 * 40) = 8 configurations are held out.
   const CounterRng rng(7, Stream::diffusion_training);
-  LinearScoreTrainer direct(g, noise, 5, rng, 2);
+  LinearScoreTrainer direct(g, noise, ScoreBasis{5, {}}, rng, 2);
   FreeFieldScore exact(g, free_field(), noise);
   std::vector<Field> held;
   for (int c = 0; c < kConfigs; ++c) {
@@ -111,7 +124,7 @@ TEST_F(ScoreTraining, FromFilesEqualsTheTrainerFedDirectly) {
                 std::bit_cast<std::uint64_t>(theta[i][k]))
           << "level " << i + 1 << " parameter " << k;
   EXPECT_EQ(m.train_loss, direct.training_loss(theta));
-  LinearScore score(g, 5, theta);
+  LinearScore score(g, ScoreBasis{5, {}}, theta);
   EXPECT_EQ(m.holdout_loss, denoising_loss(score, g, noise, rng, held, 32, 2));
 
   ASSERT_EQ(m.step.size(), static_cast<std::size_t>(kConfigs));
@@ -129,7 +142,7 @@ TEST_F(ScoreTraining, ModelFileRoundTripsEveryValue) {
   const Geometry g(kDims, {}, MPI_COMM_WORLD);
   const NoiseProcess noise(schedule());
   ScoreModelFile m =
-      train_linear_score(g, noise, write_training_files(g, noise), opts(5, 1, 0.1, 3));
+      train_linear_score(g, noise, write_training_files(g, noise), opts(5, 1, 0.1, 3, {4, 0}));
   m.deck = "[run]\nseed = 3\n";
   m.version = "test";
   m.created = "2026-12-01T00:00:00Z";
@@ -139,7 +152,8 @@ TEST_F(ScoreTraining, ModelFileRoundTripsEveryValue) {
   EXPECT_EQ(model_checksum(r), model_checksum(m));
   EXPECT_EQ(r.theta, m.theta);
   EXPECT_EQ(r.dimension, 2);
-  EXPECT_EQ(r.knots, 5);
+  EXPECT_EQ(r.basis.knots, 5);
+  EXPECT_EQ(r.basis.block_sizes, (std::vector<int>{4, 0}));
   EXPECT_EQ(r.schedule.levels, 5);
   EXPECT_EQ(r.schedule.beta_max, 4);
   EXPECT_EQ(r.train_loss, m.train_loss);
@@ -155,6 +169,41 @@ TEST_F(ScoreTraining, ModelFileRoundTripsEveryValue) {
   ScoreModelFile changed = m;
   changed.theta[2][5] = std::nextafter(changed.theta[2][5], 1e300);
   EXPECT_NE(model_checksum(changed), model_checksum(m));
+  // So is one with another block size.
+  changed = m;
+  changed.basis.block_sizes = {8, 0};
+  EXPECT_NE(model_checksum(changed), model_checksum(m));
+}
+
+// A file of schema version 1 (no block terms, no /score/block_* datasets) reads as the same
+// model with the same checksum; a version 2 file with an impossible block size is corrupt.
+TEST_F(ScoreTraining, VersionOneFilesAreStillRead) {
+  const Geometry g(kDims, {}, MPI_COMM_WORLD);
+  const NoiseProcess noise(schedule());
+  const std::vector<std::string> files = write_training_files(g, noise);
+  const ScoreModelFile m = train_linear_score(g, noise, files, opts(5, 1, 0.1, 3));
+  const std::string v1 = file("v1.h5"), bad = file("bad.h5");
+  write_score_model(v1, m, MPI_COMM_WORLD);
+  ScoreModelFile blocked = train_linear_score(g, noise, files, opts(5, 1, 0.1, 3, {2}));
+  write_score_model(bad, blocked, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (testing::world_rank() == 0) {
+    H5Handle f = open_file(v1, H5F_ACC_RDWR, MPI_COMM_SELF);
+    for (const char* name : {"/score/block_sizes", "/score/block_quadratic", "/score/block_cubic",
+                             "/score/block_quintic"})
+      check(H5Ldelete(f.get(), name, H5P_DEFAULT), v1, "delete");
+    check(H5Adelete(f.get(), "schema_version"), v1, "delete");
+    write_attribute(f.get(), v1, "schema_version", 1);
+    close_file(f, v1);
+    overwrite(bad, "/score/block_sizes", std::vector<std::int64_t>{1}, H5T_NATIVE_INT64);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const ScoreModelFile r = read_score_model(v1, MPI_COMM_WORLD);
+  EXPECT_EQ(r.theta, m.theta);
+  EXPECT_TRUE(r.basis.block_sizes.empty());
+  EXPECT_EQ(model_checksum(r), model_checksum(m));
+  expect_error<IoError>([&] { read_score_model(bad, MPI_COMM_WORLD); },
+                        {bad, "corrupt", "block size 1"});
 }
 
 TEST_F(ScoreTraining, CorruptAndForeignModelFilesAreRefused) {
@@ -167,14 +216,13 @@ TEST_F(ScoreTraining, CorruptAndForeignModelFilesAreRefused) {
   // One coupling changed behind the checksum's back.
   MPI_Barrier(MPI_COMM_WORLD);
   if (testing::world_rank() == 0) {
-    H5Handle f = open_file(path, H5F_ACC_RDWR, MPI_COMM_SELF);
-    std::vector<double> cubic = read_dataset(f.get(), path, "/score/cubic", {5});
+    std::vector<double> cubic;
+    {
+      H5Handle f = open_file(path, H5F_ACC_RDONLY, MPI_COMM_SELF);
+      cubic = read_dataset(f.get(), path, "/score/cubic", {5});
+    }
     cubic[1] += 1e-9;
-    H5Handle d = open_dataset(f.get(), path, "/score/cubic");
-    check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, cubic.data()), path,
-          "write");
-    d.close();
-    close_file(f, path);
+    overwrite(path, "/score/cubic", cubic, H5T_NATIVE_DOUBLE);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   expect_error<IoError>([&] { read_score_model(path, MPI_COMM_WORLD); }, {path, "corrupt"});

@@ -279,6 +279,12 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--training.knots=1"}, "training.knots", ">= 2"},
       {kMinimal, {"--training.knots=1001"}, "training.knots", "<= 1000"},
       {kMinimal,
+       {"--training.block_sizes=2 1"},
+       "training.block_sizes",
+       "0 (the zero mode) or >= 2"},
+      {kMinimal, {"--training.block_sizes=4 0 4"}, "training.block_sizes", "4 is listed twice"},
+      {kMinimal, {"--training.block_sizes=-2"}, "training.block_sizes", ">= 0"},
+      {kMinimal,
        {"--training.configurations=4611686018427387904", "--training.save_every=2"},
        "training.configurations",
        "<= 2^62"},
@@ -494,7 +500,7 @@ TEST(Deck, HelpShowsEveryKeyWithItsDefault) {
     if (line.starts_with("checkpoint =")) expected = "  checkpoint = ";  // empty by default
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
-  EXPECT_EQ(keys, 56);
+  EXPECT_EQ(keys, 57);
 }
 
 }  // namespace
