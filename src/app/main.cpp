@@ -12,7 +12,7 @@
 #include "io/deck.hpp"
 #include "io/deck_file.hpp"
 #include "io/mpi_io_setup.hpp"
-#include "version.hpp"
+#include "app/version.hpp"
 
 namespace {
 

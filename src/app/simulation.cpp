@@ -32,7 +32,7 @@
 #include "samplers/mala.hpp"
 #include "samplers/metropolis.hpp"
 #include "stats/importance_weights.hpp"
-#include "version.hpp"
+#include "app/version.hpp"
 
 namespace latdiff {
 
