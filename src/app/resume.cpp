@@ -41,6 +41,7 @@ bool may_differ_on_resume(const std::string& key) {
   // chain's identity by its checksum (attribute model_checksum).
   return key == "run.updates" || key == "run.resume" || key == "lattice.procs" ||
          key == "output.checkpoint_every" || key == "output.overwrite" ||
+         key == "output.progress_interval" ||
          key.starts_with("training.");
 }
 

@@ -16,8 +16,8 @@ struct ResumeError : std::runtime_error {
 };
 
 // Keys allowed to differ between the checkpoint's deck and the current one: the run length
-// (to extend a chain), the process grid (chains do not depend on it), checkpoint cadence, and
-// the [training] keys (the trained model is identified by its checksum instead).
+// (to extend a chain), the process grid (chains do not depend on it), checkpoint and progress
+// cadence, and the [training] keys (the trained model is identified by its checksum instead).
 bool may_differ_on_resume(const std::string& key);
 
 // The first key that defines the chain whose value differs between two resolved decks.

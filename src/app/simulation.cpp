@@ -10,12 +10,14 @@
 #include <variant>
 
 #include "app/preflight.hpp"
+#include "app/progress.hpp"
 #include "app/resume.hpp"
 #include "app/signals.hpp"
 #include "app/summary.hpp"
 #include "app/timestamp.hpp"
 #include "app/training_stage.hpp"
 #include "app/two_point_recorder.hpp"
+#include "app/version.hpp"
 #include "diffusion/diffusion_model.hpp"
 #include "io/checkpoint.hpp"
 #include "io/collective_verdict.hpp"
@@ -32,7 +34,6 @@
 #include "samplers/mala.hpp"
 #include "samplers/metropolis.hpp"
 #include "stats/importance_weights.hpp"
-#include "app/version.hpp"
 
 namespace latdiff {
 
@@ -220,6 +221,10 @@ class Chain {
   bool run() {
     const auto t0 = std::chrono::steady_clock::now();
     const std::int64_t first = state_.updates_done;
+    ProgressReporter progress(
+        {cfg_.output.progress_interval, g_.rank() == 0 && stdout_is_terminal(), cfg_.output.file,
+         cfg_.run.thermalize, total_updates()},
+        first, g_.rank() == 0, std::cout);
     bool completed = true;
     while (state_.updates_done < total_updates()) {
       const std::int64_t k = state_.updates_done;
@@ -231,11 +236,13 @@ class Chain {
       if (records_delta_h(cfg_)) pending_.delta_h.push_back(r.delta_h);
       if (records_path_weights(cfg_)) record_path_weight(k, r.log_weight);
       after_update();
+      progress.update(state_.updates_done, r.acceptance);
       if (stop_requested(g_.comm())) {
         completed = state_.updates_done == total_updates();
         break;
       }
     }
+    progress.finish(state_.updates_done);
     checkpoint();
     seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     segment_updates_ = state_.updates_done - first;

@@ -146,7 +146,8 @@ struct OutputConfig {
   CorrelatorMode correlators = CorrelatorMode::none;  // /correlators rows: none, each, per block
   std::int64_t block_measurements = 100;              // measurements per block (block mode)
   bool coarse = false;                                // /coarse block-spin levels
-  bool overwrite = false;  // a fresh chain may replace another chain's output and checkpoint
+  bool overwrite = false;         // a fresh chain may replace another chain's output and checkpoint
+  double progress_interval = 10;  // seconds between progress lines on rank 0 (0: none)
 
   friend bool operator==(const OutputConfig&, const OutputConfig&) = default;
 };

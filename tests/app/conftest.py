@@ -81,9 +81,10 @@ class Latdiff:
         # -q: no mpirun banners on stderr, so that latdiff's own stderr can be checked.
         return [mpiexec(), "-q", "-np", str(np), "--oversubscribe", self.binary, *args]
 
-    def run(self, args, np=1, timeout=300):
+    def run(self, args, np=1, timeout=300, env=None):
+        """Runs to completion; env: variables added to the environment."""
         return subprocess.run(self.command(args, np), cwd=self.cwd, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env={**os.environ, **(env or {})})
 
     def start(self, args, np=1):
         """Starts latdiff in the background (stdout/stderr to files in cwd)."""

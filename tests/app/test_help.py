@@ -23,7 +23,7 @@ KEYS = [
     "run.seed", "run.thermalize", "run.updates", "run.measure_every", "run.start",
     "run.start_index", "run.resume",
     "output.file", "output.save_every", "output.checkpoint", "output.checkpoint_every",
-    "output.correlators", "output.block_measurements", "output.coarse",
+    "output.correlators", "output.block_measurements", "output.coarse", "output.progress_interval",
 ]
 
 ENTRY = re.compile(r"^\s+([a-z_0-9]+) =(?: (.*?))?\s+\[(.*)\]\s*$")

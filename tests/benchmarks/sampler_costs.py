@@ -15,9 +15,9 @@ a hot start gives the thermalised configuration that every measured chain starts
 Trained scores (diffusion.score = trained) are trained at L = 16 at the same kappa, one model
 per number of levels (VP, beta_max = 12; the default 20 needs levels > 20), their warm-up with
 fixed HMC keys (trajectory_length 1, md_steps 8) saving 1000 configurations, and used
-unchanged at every L (the transfer). Tuning is coordinate descent: each axis is scanned in short pilot runs (a fifth of
-the budget, at least 300 updates) at the best values found so far, and the lowest cost
-2 tau_int(|m|) x time per update wins. The winner then runs for --budget seconds (at least
+unchanged at every L (the transfer). Tuning is coordinate descent: each axis is scanned in
+short pilot runs (a fifth of the budget, at least 300 updates) at the best values found so far,
+and the lowest cost 2 tau_int(|m|) x time per update wins. The winner then runs for --budget seconds (at least
 --min-updates, default 2000, updates). Every chain's length comes from a short probe segment that
 is then extended (run.updates raised, so latdiff resumes the same chain); wall time per update
 is latdiff's own "this run N updates in X s", so start-up, thermalisation and training are not
