@@ -1,4 +1,4 @@
-"""Wolff's Gamma method (U. Wolff, Comput. Phys. Commun. 156 (2004) 143), single replicum.
+"""Wolff's Gamma method (U. Wolff, Comput. Phys. Commun. 156 (2004) 143), one or more replicas.
 
 The conventions are those of the C++ latdiff::stats::gamma_method (src/stats/autocorrelation.*),
 so the numbers agree with latdiff's summary up to rounding:
@@ -10,9 +10,15 @@ so the numbers agree with latdiff's summary up to rounding:
 * Gamma is bias-corrected by C/N (as in UWerr) before the error and tau_int;
 * the error of tau_int is Wolff's eq. (42), 2 tau sqrt((W + 1/2 - tau)/N), which for W >> tau
   is the Madras-Sokal tau sqrt(2(2W+1)/N).
+
+Replica (Wolff section 3.3, as UWerr's Nrep): independent chains of one point, lengths N_r,
+given as consecutive pieces of one series. The mean is over all N = sum N_r values, Gamma(t)
+sums the pairs within each replica (none across a boundary) over sum_r (N_r - t), the window
+is searched up to min N_r / 2, and N in the formulas above is the total. One replica is
+bitwise the single-chain analysis.
 """
 
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -54,6 +60,48 @@ def autocovariance(d: np.ndarray, max_lag: int) -> np.ndarray:
     return acf / (n - np.arange(max_lag + 1))
 
 
+def _lag_sums(d: np.ndarray, max_lag: int) -> np.ndarray:
+    """sum_{i<N-t} d_i d_{i+t} for t = 0 ... max_lag (unnormalised; zero beyond N - 1)."""
+    n = d.size
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(d, size)
+    sums = np.zeros(max_lag + 1)
+    top = min(max_lag, n - 1)
+    sums[: top + 1] = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, size)[: top + 1]
+    return sums
+
+
+def replica_autocovariance(d: np.ndarray, lengths: Sequence[int], max_lag: int) -> np.ndarray:
+    """Gamma(t), t = 0 ... max_lag, of fluctuations d made of replicas of the given lengths.
+
+    Pairs are taken within each replica only; Gamma(t) is their sum over sum_r max(N_r - t, 0)
+    (Wolff's 1/(N - R t) when every N_r > t).
+    """
+    sums = np.zeros(max_lag + 1)
+    counts = np.zeros(max_lag + 1)
+    lags = np.arange(max_lag + 1)
+    start = 0
+    for length in lengths:
+        sums += _lag_sums(d[start : start + length], max_lag)
+        counts += np.maximum(length - lags, 0)
+        start += length
+    return sums / counts
+
+
+def _replica_lengths(replicas, n: int, who: str) -> list:
+    """Checked replica lengths (None: one replica of all n values)."""
+    if replicas is None:
+        return [n]
+    lengths = [int(r) for r in replicas]
+    if any(int(r) != r for r in replicas):
+        raise ValueError(f"{who}: replica lengths must be integers, got {list(replicas)}")
+    if not lengths or min(lengths) < 2:
+        raise ValueError(f"{who}: need replica lengths >= 2 each, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"{who}: replica lengths sum to {sum(lengths)}, the series has {n}")
+    return lengths
+
+
 def _window(gamma: np.ndarray, n: int, s_tau: float) -> int:
     """Wolff's automatic window W (max_lag = len(gamma) - 1 when the criterion never holds)."""
     max_lag = gamma.size - 1
@@ -69,10 +117,10 @@ def _window(gamma: np.ndarray, n: int, s_tau: float) -> int:
     return int(stop[0]) + 1 if stop.size else max_lag
 
 
-def _analyse(value: float, d: np.ndarray, s_tau: float) -> GammaResult:
+def _analyse(value: float, d: np.ndarray, s_tau: float, lengths: Sequence[int]) -> GammaResult:
     """Windowing and errors for fluctuations d (projected ones for derived quantities)."""
     n = d.size
-    gamma = autocovariance(d, n // 2)
+    gamma = replica_autocovariance(d, lengths, min(lengths) // 2)
     if gamma[0] == 0.0:
         return GammaResult(value, 0.0, 0.5, 0.0, 0)
     window = _window(gamma, n, s_tau)
@@ -89,26 +137,32 @@ def _analyse(value: float, d: np.ndarray, s_tau: float) -> GammaResult:
                        int(window))
 
 
-def gamma_method(series, s_tau: float = 1.5) -> GammaResult:
+def gamma_method(series, s_tau: float = 1.5,
+                 replicas: Optional[Sequence[int]] = None) -> GammaResult:
     """Mean of one series with its autocorrelation-aware error, tau_int and window.
 
     s_tau = 0 assumes no autocorrelation (W = 0). A constant series gives error 0, tau 0.5.
-    Raises ValueError for fewer than 2 values, a non-finite value or a bad s_tau.
+    replicas: lengths of independent chains of one point concatenated in series (None: one).
+    Raises ValueError for fewer than 2 values, a non-finite value, a bad s_tau or bad replicas.
     """
     x = _as_series(series, "gamma_method")
     _check_s(s_tau, "gamma_method")
+    lengths = _replica_lengths(replicas, x.size, "gamma_method")
     if np.all(x == x[0]):
         return GammaResult(float(x[0]), 0.0, 0.5, 0.0, 0)
     mean = x.mean()
-    return _analyse(mean, x - mean, s_tau)
+    return _analyse(mean, x - mean, s_tau, lengths)
 
 
 def gamma_method_derived(series: Sequence, f: Callable[[np.ndarray], float],
-                         s_tau: float = 1.5) -> GammaResult:
+                         s_tau: float = 1.5,
+                         replicas: Optional[Sequence[int]] = None) -> GammaResult:
     """f(<a_1>, ..., <a_n>) of n series measured at the same Monte Carlo times.
 
     Fluctuations are projected with the gradient of f at the means (central differences with
     step sigma/(2 sqrt N), as UWerr) and analysed like one series. f takes an array of n means.
+    replicas: as for gamma_method, the same lengths for every series; f is taken at the means
+    over all replicas (no replica bias correction).
     Raises ValueError for bad input and ArithmeticError where f or its gradient is not finite.
     """
     who = "gamma_method_derived"
@@ -120,6 +174,7 @@ def gamma_method_derived(series: Sequence, f: Callable[[np.ndarray], float],
         if a.size != n:
             raise ValueError(f"{who}: series {k} has length {a.size}, series 0 has {n}")
     _check_s(s_tau, who)
+    lengths = _replica_lengths(replicas, n, who)
     means = np.array([a.mean() for a in data])
     sigmas = np.array([a.std() for a in data])
     value = float(f(means))
@@ -138,4 +193,4 @@ def gamma_method_derived(series: Sequence, f: Callable[[np.ndarray], float],
             raise ArithmeticError(f"{who}: gradient of f is not finite at the means "
                                   f"(component {k})")
         projected += grad * (a - means[k])
-    return _analyse(value, projected, s_tau)
+    return _analyse(value, projected, s_tau, lengths)
