@@ -9,6 +9,10 @@
 
 namespace latdiff {
 
+namespace {
+const std::string kThermalization = "thermalization";
+}  // namespace
+
 ProgressReporter::ProgressReporter(ProgressSettings settings, std::int64_t first_update,
                                    bool enabled, std::ostream& out)
     : s_(std::move(settings)),
@@ -40,16 +44,19 @@ void ProgressReporter::line(std::int64_t done) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done - first_) / elapsed : 0;
   const double eta = rate > 0 ? static_cast<double>(s_.total - done) / rate : NAN;
-  const char* phase = done <= s_.thermalize && s_.thermalize > 0 ? "thermalization" : "measuring";
-  char text[320];
-  std::snprintf(text, sizeof text,
-                "%s: %s, update %lld of %lld (%.1f %%), %.3g updates/s, elapsed %s, ETA %s, "
-                "acceptance %.3f",
-                s_.label.c_str(), phase, static_cast<long long>(done),
-                static_cast<long long>(s_.total),
-                s_.total > 0 ? 100.0 * static_cast<double>(done) / s_.total : 100.0, rate,
-                duration(elapsed).c_str(), duration(eta).c_str(),
-                since_line_ > 0 ? accepted_ / static_cast<double>(since_line_) : NAN);
+  const std::string& phase =
+      done <= s_.thermalize && s_.thermalize > 0 ? kThermalization : s_.phase;
+  char text[400];
+  int n = std::snprintf(text, sizeof text,
+                        "%s: %s, %s %lld of %lld (%.1f %%), %.3g %ss/s, "
+                        "elapsed %s, ETA %s",
+                        s_.label.c_str(), phase.c_str(), s_.step.c_str(),
+                        static_cast<long long>(done), static_cast<long long>(s_.total),
+                        s_.total > 0 ? 100.0 * static_cast<double>(done) / s_.total : 100.0, rate,
+                        s_.step.c_str(), duration(elapsed).c_str(), duration(eta).c_str());
+  if (s_.acceptance && n > 0 && n < static_cast<int>(sizeof text))
+    std::snprintf(text + n, sizeof text - n, ", acceptance %.3f",
+                  since_line_ > 0 ? accepted_ / static_cast<double>(since_line_) : NAN);
   // On a terminal each line replaces the previous one: cursor up, erase the line. (Not a
   // carriage return: mpirun's output forwarding turns it into a newline.)
   if (s_.terminal && printed_) out_ << "\033[A\033[2K";

@@ -1,8 +1,9 @@
-// Progress lines of a running chain (README "Programs"), printed by rank 0 alone every
-// output.progress_interval seconds: the output file, the phase (thermalization or measuring),
-// update i of n, the rate and elapsed time of this run, the ETA and the acceptance since the
-// previous line. On a terminal the line updates in place (ANSI cursor up and erase line);
-// elsewhere (a batch log) each is a plain line that tail -f and grep can read.
+// Progress lines of a running chain or training stage (README "Programs"), printed by rank 0
+// alone every output.progress_interval seconds: the output (or model) file, the phase
+// (thermalization, measuring or training), step i of n, the rate and elapsed time of this run,
+// the ETA and, for a chain, the acceptance since the previous line. On a terminal the line updates
+// in place (ANSI cursor up and erase line); elsewhere (a batch log) each is a plain line that tail
+// -f and grep can read.
 //
 // Nothing here is collective and nothing calls MPI: each update costs rank 0 one clock read.
 #pragma once
@@ -18,8 +19,12 @@ struct ProgressSettings {
   double interval_s = 10;       // seconds between lines; 0: no lines
   bool terminal = false;        // update one line in place
   std::string label;            // the output file
-  std::int64_t thermalize = 0;  // updates of the thermalization phase
-  std::int64_t total = 0;       // thermalize + updates
+  std::int64_t thermalize = 0;  // steps of the thermalization phase
+  std::int64_t total = 0;       // thermalize + the rest
+  // What a step is, the phase after thermalization, and whether lines show the acceptance:
+  // a chain's updates, or the training stage's configurations ("training", no acceptance).
+  std::string step = "update", phase = "measuring";
+  bool acceptance = true;
 };
 
 class ProgressReporter {
@@ -28,7 +33,8 @@ class ProgressReporter {
   ProgressReporter(ProgressSettings settings, std::int64_t first_update, bool enabled,
                    std::ostream& out);
 
-  // After update number done - 1 (done updates in all), with its acceptance.
+  // After step number done - 1 (done steps in all), with its acceptance (ignored when the
+  // settings show none).
   void update(std::int64_t done, double acceptance) {
     if (!enabled_) return;
     accepted_ += acceptance;

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/errors.hpp"
 #include "app/preflight.hpp"
+#include "app/progress.hpp"
 #include "app/signals.hpp"
 #include "app/simulation.hpp"
 #include "app/timestamp.hpp"
@@ -164,6 +166,7 @@ Config warmup_config(const Config& cfg) {
   w.output.save_every = t.save_every;
   w.output.checkpoint_every = cfg.output.checkpoint_every;
   w.output.overwrite = cfg.output.overwrite;
+  w.output.progress_interval = cfg.output.progress_interval;
   w.resolved_text = resolved_deck(w);
   return w;
 }
@@ -207,13 +210,27 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   const Geometry g(cfg.lattice.dims, cfg.lattice.procs, comm);
   const NoiseProcess noise = noise_process(dif);
   ScoreModelFile m;
+  ProgressSettings shown{cfg.output.progress_interval, rank == 0 && stdout_is_terminal(),
+                         dif.model_file};
+  shown.step = "configuration";
+  shown.phase = "training";
+  shown.acceptance = false;
+  std::optional<ProgressReporter> progress;
   try {
     m = train_linear_score(g, noise, files,
                            {{cfg.training.knots, cfg.training.block_sizes},
                             cfg.training.draws,
                             cfg.training.holdout,
                             cfg.run.seed,
-                            [comm] { return stop_requested(comm); }});
+                            [comm] { return stop_requested(comm); },
+                            [&](std::int64_t done, std::int64_t total) {
+                              if (!progress) {
+                                shown.total = total;
+                                progress.emplace(shown, 0, rank == 0, std::cout);
+                              }
+                              progress->update(done, 0);
+                            }});
+    if (progress) progress->finish(static_cast<std::int64_t>(m.step.size()));
   } catch (const TrainingStopped& e) {
     if (rank == 0)
       std::cout << e.what() << "; the training restarts when the same deck is run again\n"

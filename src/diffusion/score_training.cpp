@@ -65,6 +65,7 @@ ScoreModelFile train_linear_score(const Geometry& g, const NoiseProcess& noise,
       holdout.push_back(phi);
     else
       trainer.add(phi, static_cast<std::uint64_t>(c));
+    if (options.progress) options.progress(c + 1, total);
   }
   m.theta = trainer.solve();
   m.train_loss = trainer.training_loss(m.theta);

@@ -25,6 +25,8 @@ struct ScoreTrainingOptions {
   std::uint64_t seed = 1;
   // Collective, asked after every configuration: true stops the training (TrainingStopped).
   std::function<bool()> stop_requested;
+  // Not collective, called on every rank after each configuration with (done, total).
+  std::function<void(std::int64_t, std::int64_t)> progress;
 };
 
 // Training ended early by options.stop_requested; nothing is kept.

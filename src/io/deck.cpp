@@ -563,7 +563,8 @@ std::vector<Key> deck_keys() {
           [](auto& c) -> auto& { return c.output.progress_interval; }, non_negative,
           "Seconds between progress lines on rank 0 (0 = none): output file, phase "
           "(thermalization or measuring), update i of n, rate, elapsed time, ETA and the "
-          "acceptance since the previous line. On a terminal one line updates in place; in a "
+          "acceptance since the previous line; the training stage reports its configurations. On a "
+          "terminal one line updates in place; in a "
           "batch log each is a plain line. Under mpirun or srun the ranks cannot tell a "
           "terminal from a file: LATDIFF_TTY=1 in the environment says it is one (jobs/run-local "
           "sets it when its output is a terminal)."),

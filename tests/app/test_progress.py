@@ -107,3 +107,27 @@ def test_interval_0_prints_none_and_the_interval_may_change_on_resume(tmp_path):
     assert "resumed from checkpoint" in r.stdout
     lines = progress(r.stdout)
     assert lines and lines[-1][1] == THERMALIZE + UPDATES, r.stdout
+
+
+TRAINING = re.compile(r"model\.h5: training, configuration (\d+) of (\d+) \(([\d.]+) %\), "
+                      r"[\d.e+-]+ configurations/s, elapsed [^,]+, ETA [^,\n]+$", re.M)
+
+
+def test_the_training_stage_reports_its_configurations(tmp_path):
+    """The warm-up chain reports like every chain, then the fit its configurations."""
+    write_deck(tmp_path / "run.ini", {
+        "lattice": {"dims": "8 8"},
+        "action": {"form": "hopping", "kappa": 0.25, "lambda": 0.5},
+        "sampler": {"type": "diffusion", "md_steps": 5},
+        "diffusion": {"levels": 64, "beta_max": 8, "score": "trained", "depth": 2,
+                      "model_file": "model.h5"},
+        "training": {"thermalize": 20, "configurations": 200, "save_every": 1},
+        "run": {"updates": 10, "start": "hot"},
+        "output": {"file": "chain.h5"}})
+    r = Latdiff(tmp_path).ok(["run.ini", "--output.progress_interval=0.001"], np=2)
+    lines = [(int(a), int(b)) for a, b, _ in TRAINING.findall(r.stdout)]
+    assert len(lines) >= 2, r.stdout
+    assert [d for d, _ in lines] == sorted({d for d, _ in lines}), lines
+    assert lines[-1] == (200, 200) and all(n == 200 for _, n in lines), lines
+    assert "model.warmup.h5: measuring, update" in r.stdout, r.stdout
+    assert r.stdout.index("training, configuration") < r.stdout.index("score model: fitted")
