@@ -19,10 +19,10 @@ ProgressReporter::ProgressReporter(ProgressSettings settings, std::int64_t first
       first_(first_update),
       enabled_(enabled && s_.interval_s > 0),
       out_(out),
-      start_(Clock::now()) {
-  next_ = start_ + std::chrono::duration_cast<Clock::duration>(
-                       std::chrono::duration<double>(enabled_ ? s_.interval_s : 0));
-}
+      interval_(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(s_.interval_s))),
+      start_(Clock::now()),
+      next_(start_ + interval_) {}
 
 std::string ProgressReporter::duration(double seconds) {
   char buf[32];
@@ -64,8 +64,7 @@ void ProgressReporter::line(std::int64_t done) {
   printed_ = true;
   accepted_ = 0;
   since_line_ = 0;
-  next_ = now +
-          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s_.interval_s));
+  next_ = now + interval_;
 }
 
 void ProgressReporter::finish(std::int64_t done) {

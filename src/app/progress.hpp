@@ -56,6 +56,7 @@ class ProgressReporter {
   std::int64_t first_;
   bool enabled_;
   std::ostream& out_;
+  Clock::duration interval_;
   Clock::time_point start_, next_;
   double accepted_ = 0;
   std::int64_t since_line_ = 0;

@@ -60,9 +60,9 @@ LinearScore::LinearScore(const Geometry& g, ScoreBasis basis,
                                   std::to_string(n));
   locate_momenta(g, hats_, segment_, weight_);
   holds_zero_ = holds_zero_momentum(g);
-  for (int s = 1; s < basis_.scales(); ++s) {
-    filters_.push_back(block_filter(g, basis_.block_sizes[s - 1]));
-    block_terms_.push_back({basis_.index(s, 1), basis_.index(s, 3), basis_.index(s, 5)});
+  for (int s = 0; s < basis_.scales(); ++s) {
+    if (s > 0) filters_.push_back(block_filter(g, basis_.block_sizes[s - 1]));
+    scale_terms_.push_back({basis_.index(s, 1), basis_.index(s, 3), basis_.index(s, 5)});
   }
   for (ComplexField* c : {&spectrum_, &total_, &work_}) c->resize(fft_.local_size());
   block_ = make_field(g);
@@ -94,7 +94,7 @@ void LinearScore::score(const Field& x, int level, Field& out) {
   }
   // Block terms: B_b = F^{-1}[K_b x~], then -K_b F[U'_b(B_b)] into the total spectrum.
   for (std::size_t s = 0; s < filters_.size(); ++s) {
-    const auto [i1, i3, i5] = block_terms_[s];
+    const auto [i1, i3, i5] = scale_terms_[s + 1];
     const double c1 = i1 < 0 ? 0.0 : th[i1], c3 = th[i3], c5 = th[i5];
     if (c1 == 0 && c3 == 0 && c5 == 0) continue;
     if (basis_.block_sizes[s] == 0) {
@@ -117,7 +117,7 @@ void LinearScore::score(const Field& x, int level, Field& out) {
     for (std::size_t p = 0; p < spectrum_.size(); ++p) total_[p] -= work_[p] * k[p];
   }
   fft_.inverse(total_, out);
-  const double c3 = th[basis_.index(0, 3)], c5 = th[basis_.index(0, 5)];
+  const double c3 = th[scale_terms_[0][1]], c5 = th[scale_terms_[0][2]];
   for_each_site(g_, [&](std::size_t p, std::int64_t) {
     const double v = x[p], v3 = v * v * v, v5 = v3 * v * v;
     out[p] -= c3 * v3 + c5 * v5;

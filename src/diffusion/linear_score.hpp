@@ -78,11 +78,13 @@ class LinearScore final : public ScoreModel {
   HatBasis hats_;
   std::vector<std::vector<double>> theta_;
   DistributedFft fft_;
-  std::vector<int> segment_;                     // per local momentum: its knot interval j
-  std::vector<double> weight_;                   // per local momentum: t in that interval
-  std::vector<std::vector<double>> filters_;     // per block size, K_b per local momentum
-  std::vector<std::array<int, 3>> block_terms_;  // per block size: index of c1, c3, c5 or -1
-  bool holds_zero_ = false;                      // this rank holds p = 0
+  std::vector<int> segment_;                  // per local momentum: its knot interval j
+  std::vector<double> weight_;                // per local momentum: t in that interval
+  std::vector<std::vector<double>> filters_;  // per block size, K_b per local momentum
+  // Per scale (site field, then each block size): index in theta of c1, c3, c5, or -1; looked
+  // up once here, as ScoreBasis::index builds the term list.
+  std::vector<std::array<int, 3>> scale_terms_;
+  bool holds_zero_ = false;  // this rank holds p = 0
   ComplexField spectrum_, total_, work_;
   Field block_;
 };
