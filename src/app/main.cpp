@@ -9,10 +9,10 @@
 #include "app/error_exit.hpp"
 #include "app/launcher_watchdog.hpp"
 #include "app/simulation.hpp"
+#include "app/version.hpp"
 #include "io/deck.hpp"
 #include "io/deck_file.hpp"
 #include "io/mpi_io_setup.hpp"
-#include "app/version.hpp"
 
 namespace {
 
@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
 
   std::string deck_path;
   std::vector<std::string> overrides;
+  bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
     if (arg == "--version") {
       if (rank == 0) std::cout << "latdiff " << kLatdiffVersion << "\n";
       return finish(kExitOk);
+    }
+    if (arg == "--check") {
+      check_only = true;
+      continue;
     }
     // A bare word is the deck, unless it is the value of a preceding "--section.key".
     const bool is_value = !overrides.empty() && overrides.back().rfind("--", 0) == 0 &&
@@ -64,6 +69,11 @@ int main(int argc, char** argv) {
     cfg = parse_deck(deck_text, deck_path.empty() ? "command line" : deck_path, overrides);
   } catch (const DeckError& e) {
     exit_after_error(e.what(), kExitBadInput);
+  }
+  // Scans (jobs/scan) validate every point this way before any job exists.
+  if (check_only) {
+    if (rank == 0) std::cout << cfg.resolved_text;
+    return finish(kExitOk);
   }
 
   try {

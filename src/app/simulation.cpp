@@ -320,6 +320,7 @@ class Chain {
       pending_.mag.push_back(m.mag);
       pending_.phi2.push_back(m.phi2);
       pending_.action_density.push_back(m.action_density);
+      pending_.nn.push_back(m.nn);
       two_point_.measure(phi_, step, state_, pending_);
     }
     if (since > 0 && cfg_.output.save_every > 0 && since % cfg_.output.save_every == 0) {

@@ -959,14 +959,16 @@ std::optional<std::string> default_value(const std::string& key) {
 std::string deck_help() {
   std::string text =
       "usage: latdiff DECK [--section.key=value | --section.key value]...\n"
-      "       latdiff --help\n"
+      "       latdiff --check DECK [overrides]...\n"
+      "       latdiff --help | --version\n"
       "\n"
       "Runs the lattice phi^4 Monte Carlo described by the input deck DECK, an INI file with\n"
       "the [sections] and keys below ('#' starts a comment). Run in parallel with\n"
       "  mpirun -np N latdiff DECK\n"
       "Every key can be overridden on the command line, e.g. --action.kappa=0.12; command\n"
       "line beats deck beats default. The fully resolved deck is stored in the output file and\n"
-      "is itself a runnable deck.\n"
+      "is itself a runnable deck. --check validates the deck and overrides without running\n"
+      "anything and prints the resolved deck (exit 0), or one line naming the bad key (exit 2).\n"
       "\n"
       "Keys, shown as `key = default` with the allowed values:\n";
   const Config defaults;

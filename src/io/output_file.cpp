@@ -19,6 +19,7 @@ constexpr const char* kStep = "/observables/step";
 constexpr const char* kMag = "/observables/mag";
 constexpr const char* kPhi2 = "/observables/phi2";
 constexpr const char* kActionDensity = "/observables/action_density";
+constexpr const char* kHopping = "/observables/nn";
 constexpr const char* kAccept = "/sampler/accept";
 constexpr const char* kDeltaH = "/sampler/delta_h";
 constexpr const char* kLogWeight = "/sampler/log_weight";
@@ -38,10 +39,11 @@ struct RowDataset {
   const char* name;
   int group;
 };
-constexpr std::array<RowDataset, 10> kRowDatasets{{{kStep, 0},
+constexpr std::array<RowDataset, 11> kRowDatasets{{{kStep, 0},
                                                    {kMag, 0},
                                                    {kPhi2, 0},
                                                    {kActionDensity, 0},
+                                                   {kHopping, 0},
                                                    {kAccept, 1},
                                                    {kDeltaH, 1},
                                                    {kLogWeight, 1},
@@ -181,6 +183,7 @@ void Records::clear() {
   mag.clear();
   phi2.clear();
   action_density.clear();
+  nn.clear();
   accept.clear();
   delta_h.clear();
   log_weight.clear();
@@ -210,7 +213,7 @@ void create_in(const std::string& path, const RunMetadata& m, bool with_delta_h,
   for (const char* group : {"/observables", "/sampler", "/configurations"})
     create_group(file.get(), path, group);
   create_series(file.get(), path, kStep, H5T_STD_I64LE);
-  for (const char* name : {kMag, kPhi2, kActionDensity, kAccept})
+  for (const char* name : {kMag, kPhi2, kActionDensity, kHopping, kAccept})
     create_series(file.get(), path, name, H5T_IEEE_F64LE);
   if (with_delta_h) create_series(file.get(), path, kDeltaH, H5T_IEEE_F64LE);
   if (extra.path_weights)
@@ -285,11 +288,11 @@ void create_output(const std::string& path, const RunMetadata& meta, bool with_d
 void append_records(const std::string& path, const Records& r) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   // Rank 0's rows are written, so its row counts decide every extent.
-  std::array<unsigned long long, 8> n{r.step.size(),           r.mag.size(),    r.phi2.size(),
+  std::array<unsigned long long, 9> n{r.step.size(),           r.mag.size(),    r.phi2.size(),
                                       r.action_density.size(), r.accept.size(), r.delta_h.size(),
-                                      r.log_weight.size(),     r.ess.size()};
+                                      r.log_weight.size(),     r.ess.size(),    r.nn.size()};
   MPI_Bcast(n.data(), static_cast<int>(n.size()), MPI_UNSIGNED_LONG_LONG, 0, comm);
-  if (n[1] != n[0] || n[2] != n[0] || n[3] != n[0])
+  if (n[1] != n[0] || n[2] != n[0] || n[3] != n[0] || n[8] != n[0])
     throw IoError(path + ": observables records of unequal length");
 
   H5Handle file = open_file(path, H5F_ACC_RDWR, comm);
@@ -307,6 +310,7 @@ void append_records(const std::string& path, const Records& r) {
     append_rows(f, path, kMag, H5T_NATIVE_DOUBLE, r.mag.data(), n[1], comm);
     append_rows(f, path, kPhi2, H5T_NATIVE_DOUBLE, r.phi2.data(), n[2], comm);
     append_rows(f, path, kActionDensity, H5T_NATIVE_DOUBLE, r.action_density.data(), n[3], comm);
+    append_rows(f, path, kHopping, H5T_NATIVE_DOUBLE, r.nn.data(), n[8], comm);
     append_rows(f, path, kAccept, H5T_NATIVE_DOUBLE, r.accept.data(), n[4], comm);
     if (with_delta_h)
       append_rows(f, path, kDeltaH, H5T_NATIVE_DOUBLE, r.delta_h.data(), n[5], comm);

@@ -40,7 +40,7 @@ struct RunMetadata {       // root attributes of the output file
 
 struct Records {                   // rows buffered in memory since the last write
   std::vector<std::int64_t> step;  // /observables/step (update number of the measurement)
-  std::vector<double> mag, phi2, action_density;  // /observables/mag, /phi2, /action_density
+  std::vector<double> mag, phi2, action_density, nn;  // /observables/mag, phi2, action_density, nn
   std::vector<double> accept;   // /sampler/accept (one row per update, thermalization included)
   std::vector<double> delta_h;  // /sampler/delta_h (HMC only; empty otherwise)
   // /sampler/log_weight, /sampler/ess (diffusion samplers only; empty otherwise)
@@ -62,7 +62,7 @@ struct RecordCounts {
 // Collective. Creates path, replacing an existing file; the file is built as path + ".tmp" and
 // renamed when complete (replace_file), so a crash leaves no half-made file at path. Writes the
 // root attributes (rank 0's values; "start_checksum" and "model_checksum" only when set);
-// creates empty extendible chunked 1-D datasets /observables/{step,mag,phi2,action_density},
+// creates empty extendible chunked 1-D datasets /observables/{step,mag,phi2,action_density,nn},
 // /sampler/accept, /sampler/delta_h (only if with_delta_h), /configurations/step, and
 // /configurations/phi of shape [0, L_0, ..., L_{d-1}] (meta.dims), extendible along the first
 // axis, chunked by one configuration (split along the leading lattice axes when very large).

@@ -31,6 +31,11 @@ LAYOUTS = [
 THERMALIZE, UPDATES, MEASURE_EVERY, SAVE_EVERY, SEED = 4, 24, 3, 6, 977
 
 
+def hopping_term(phi):
+    """nn = (1/(d V)) sum_{x, mu} phi_x phi_{x+mu} of one configuration."""
+    return sum(phi * np.roll(phi, -1, axis=mu) for mu in range(phi.ndim)).mean() / phi.ndim
+
+
 def action_density(phi, action):
     """S/V of one configuration, numpy implementation of DESIGN.md section 1."""
     axes = range(phi.ndim)
@@ -91,7 +96,7 @@ def test_output_layout(latdiff, ranks, dims, procs, sampler, action):
         step = f["observables/step"][()]
         assert step.dtype.kind == "i" and step.dtype.itemsize == 8
         assert step.tolist() == [THERMALIZE + MEASURE_EVERY * (i + 1) for i in range(n_meas)]
-        for name in ("mag", "phi2", "action_density"):
+        for name in ("mag", "phi2", "action_density", "nn"):
             d = f[f"observables/{name}"]
             assert d.dtype == np.float64 and d.shape == (n_meas,), f"{name}: {d.dtype} {d.shape}"
             assert np.all(np.isfinite(d[()]))
@@ -115,11 +120,13 @@ def test_output_layout(latdiff, ranks, dims, procs, sampler, action):
         assert cstep.tolist() == [THERMALIZE + SAVE_EVERY * (i + 1) for i in range(n_saved)]
         assert len(np.unique(configs.reshape(n_saved, -1), axis=0)) == n_saved
 
-        mag, phi2, sden = (f[f"observables/{n}"][()] for n in ("mag", "phi2", "action_density"))
+        mag, phi2, sden, nn = (f[f"observables/{n}"][()]
+                               for n in ("mag", "phi2", "action_density", "nn"))
         for c, s in zip(configs, cstep):
             (row,) = np.nonzero(step == s)[0]
             assert np.isclose(c.mean(), mag[row], rtol=1e-12, atol=1e-15), (s, c.mean(), mag[row])
             assert np.isclose((c**2).mean(), phi2[row], rtol=1e-12), s
+            assert np.isclose(hopping_term(c), nn[row], rtol=1e-11, atol=1e-13), s
             # Row-major order over the whole lattice: neighbours in the file are neighbours.
             assert np.isclose(action_density(c, action), sden[row], rtol=1e-11, atol=1e-13), (
                 s, action_density(c, action), sden[row])

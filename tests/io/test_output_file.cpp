@@ -56,6 +56,7 @@ Records some_records(int first, int n, bool with_delta_h) {
     r.mag.push_back(0.5 * i);
     r.phi2.push_back(1.0 + i);
     r.action_density.push_back(-0.25 * i);
+    r.nn.push_back(0.125 * i);
   }
   for (int i = first; i < first + 2 * n; ++i) {
     r.accept.push_back(i % 2);
@@ -70,6 +71,7 @@ void expect_series(const std::string& path, const Records& all) {
   EXPECT_EQ(read_series(path, "/observables/mag"), all.mag);
   EXPECT_EQ(read_series(path, "/observables/phi2"), all.phi2);
   EXPECT_EQ(read_series(path, "/observables/action_density"), all.action_density);
+  EXPECT_EQ(read_series(path, "/observables/nn"), all.nn);
   EXPECT_EQ(read_series(path, "/sampler/accept"), all.accept);
 }
 
@@ -79,6 +81,7 @@ void concat(Records& a, const Records& b) {
   add(a.mag, b.mag);
   add(a.phi2, b.phi2);
   add(a.action_density, b.action_density);
+  add(a.nn, b.nn);
   add(a.accept, b.accept);
   add(a.delta_h, b.delta_h);
 }
@@ -116,6 +119,9 @@ TEST_F(OutputFile, RejectsInconsistentRecords) {
   create_output(path, meta({4, 6}), false);
   Records r = some_records(0, 2, false);
   r.mag.pop_back();
+  expect_error<IoError>([&] { append_records(path, r); }, {path, "unequal"});
+  r = some_records(0, 2, false);
+  r.nn.pop_back();
   expect_error<IoError>([&] { append_records(path, r); }, {path, "unequal"});
   expect_error<IoError>([&] { append_records(path, some_records(0, 2, true)); }, {path, "delta_h"});
   EXPECT_EQ(record_counts(path), (RecordCounts{0, 0, 0}));
@@ -192,6 +198,7 @@ TEST_F(OutputFile, TruncateThenAppendContinues) {
   all.mag.assign(kept.mag.begin(), kept.mag.begin() + 2);
   all.phi2.assign(kept.phi2.begin(), kept.phi2.begin() + 2);
   all.action_density.assign(kept.action_density.begin(), kept.action_density.begin() + 2);
+  all.nn.assign(kept.nn.begin(), kept.nn.begin() + 2);
   all.accept.assign(kept.accept.begin(), kept.accept.begin() + 3);
   all.delta_h.assign(kept.delta_h.begin(), kept.delta_h.begin() + 3);
   const Records more = some_records(20, 2, true);
