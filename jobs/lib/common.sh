@@ -12,12 +12,16 @@ LATDIFF_PACKAGES=(
   python3-numpy python3-h5py python3-scipy python3-matplotlib python3-pytest
 )
 
-# Installs what is missing when running as root on a Debian-like system; elsewhere (clusters,
-# no root) it does nothing and CMake uses whatever the loaded modules provide.
+# The test suite's own single-node SLURM (tests/jobs).
+LATDIFF_TEST_PACKAGES=(slurmctld slurmd slurm-client munge)
+
+# latdiff_install_deps [extra packages...]: installs what is missing of LATDIFF_PACKAGES and the
+# extra packages when running as root on a Debian-like system; elsewhere (clusters, no root) it
+# does nothing and CMake uses whatever the loaded modules provide.
 latdiff_install_deps() {
   command -v dpkg-query >/dev/null 2>&1 || return 0
   local missing=()
-  for p in "${LATDIFF_PACKAGES[@]}"; do
+  for p in "${LATDIFF_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,0 +1,11 @@
+"""The error types of jobs/scan: a one-line message (naming the file or key and what is
+allowed) that the command line prints as it is, with exit code 2 (bad input) or 1 (a file
+that could not be written)."""
+
+
+class ScanError(Exception):
+    """Bad scan file, scan directory or option; the message is one line."""
+
+
+class ScanWriteError(ScanError):
+    """A file of the scan directory could not be written (full disk, permissions)."""
