@@ -5,25 +5,35 @@ Exit codes: 0 done; 1 an output file could not be written; 2 bad input (one line
 """
 
 import argparse
+import json
 import os
 import sys
 import textwrap
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from .errors import InputError
 from .files import REPLICA_FREE_KEYS, RunFile, point_difference, read_run
 from .observables import Analysis, analyse, choose_cut
+from .plots import plot_run
 from .report import format_table, to_csv, to_json, write_all_atomically
+from .scan import is_scan_dir, read_scan
+from .scan_plots import plot_scan
+from .scan_report import collapses, format_scan, to_scan_json
 from .thermalization import RULE
 
 PROG = "latdiff-analyze"
 EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 DESCRIPTION = """\
-Gamma-method analysis of latdiff output files: per file (or, with --replicas, per set of
-replicas of one point) the value, error, tau_int and its error of <m>, <|m|>, <m^2>, <phi^2>,
-<S/V>, chi = V(<m^2>-<|m|>^2), chi' = V<m^2>, the Binder cumulant U = 1-<m^4>/(3<m^2>^2),
-and with /correlators <G(0)>, <G(pmin e_mu)> and xi_2; the acceptance and <exp(-dH)>."""
+Gamma-method analysis of latdiff output files, or of a scan directory of jobs/scan. Files:
+per file (or, with --replicas, per set of replicas of one point) the value, error, tau_int
+and its error of <m>, <|m|>, <m^2>, <phi^2>, <S/V>, chi = V(<m^2>-<|m|>^2), chi' = V<m^2>,
+the Binder cumulant U = 1-<m^4>/(3<m^2>^2), and with /correlators <G(0)>, <G(pmin e_mu)> and
+xi_2; the acceptance and <exp(-dH)>.
+SCANDIR:the same for every point (seeds of one point combined as replicas), then per lattice
+size the observables against the scanned coupling, the crossings of U and xi_2/L between
+sizes (reweighted between simulated couplings where S is linear in the coupling), the
+critical coupling with its error, and finite-size-scaling collapses of U and chi."""
 
 EPILOG = "\n".join(textwrap.fill(par, 92) for par in (
     "thermalization: measurements already exclude the deck's run.thermalize updates; "
@@ -44,7 +54,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("files", nargs="+", metavar="FILE.h5", help="latdiff output files")
+    p.add_argument("files", nargs="+", metavar="FILE.h5|SCANDIR",
+                   help="latdiff output files, or one scan directory")
     p.add_argument("--thermalize", default="auto", metavar="N|auto",
                    help="measurements to drop at the start of each file, or auto (default)")
     p.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
@@ -52,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="write the results as CSV, one row per file and observable")
     p.add_argument("--replicas", action="store_true",
                    help="combine all files as replicas of one point")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write PNG plots of every file (and of the scan) into DIR")
+    p.add_argument("--coupling", metavar="KEY",
+                   help="SCANDIR: the scanned deck key to analyse against (default: the one "
+                        "scanned key besides lattice.dims and run.seed)")
+    p.add_argument("--nu", type=float, help="SCANDIR: fix nu in the collapses (default: fit)")
+    p.add_argument("--gamma-nu", type=float, dest="gamma_nu",
+                   help="SCANDIR: fix gamma/nu in the chi collapse (default: fit)")
+    p.add_argument("--critical", type=float,
+                   help="SCANDIR: fix the critical coupling in the collapses (default: fit, "
+                        "from the U crossing of the two largest sizes)")
     return p
 
 
@@ -112,11 +134,7 @@ def _replica_set(runs: List[RunFile]) -> None:
         seeds[seed] = r.path
 
 
-def run(argv: Sequence[str]) -> List[Analysis]:
-    """Parses argv, analyses, prints the table and writes --json/--csv; InputError if bad."""
-    args = _parser().parse_args(list(argv))
-    thermalize = parse_thermalize(args.thermalize)
-    _check_outputs(args, args.files)
+def _analyse_files(args, thermalize) -> List[Analysis]:
     runs = [read_run(path) for path in args.files]
     if args.replicas:
         _replica_set(runs)
@@ -125,16 +143,67 @@ def run(argv: Sequence[str]) -> List[Analysis]:
         analyses = [analyse(name, runs, cuts)]
     else:
         analyses = [analyse(r.path, [r], [choose_cut(r, thermalize)]) for r in runs]
+    if args.plots:
+        for a in analyses:
+            for c in a.files:
+                plot_run(c.path, args.plots, cut=c.cut)
+    return analyses
+
+
+def _analyse_scan(args, thermalize) -> Tuple[List[Analysis], str, Optional[str]]:
+    """Point analyses, the scan's table text and its JSON."""
+    directory = args.files[0]
+    if len(args.files) > 1:
+        raise InputError(directory, "a scan directory is analysed on its own: give one "
+                                    "SCANDIR, or output files")
+    if args.replicas:
+        raise InputError("--replicas", "not for a scan directory: the seeds of one point are "
+                                       "combined as replicas anyway")
+    scan = read_scan(directory, args.coupling, thermalize)
+    found = collapses(scan, args.nu, args.gamma_nu, args.critical)
+    analyses = [p.analysis for p in scan.points]
+    if args.plots:
+        points_dir = os.path.join(args.plots, "points")
+        os.makedirs(points_dir, exist_ok=True)
+        for p in scan.points:
+            for run, cut in zip(p.runs, p.cuts):
+                plot_run(run.path, points_dir, cut=cut)
+        plot_scan(scan, found, args.plots)
+    text = format_table(analyses) + format_scan(scan, found)
+    data = None
+    if args.json:
+        data = to_scan_json(scan, found, json.loads(to_json(analyses)))
+    return analyses, text, data
+
+
+def run(argv: Sequence[str]) -> List[Analysis]:
+    """Parses argv, analyses, prints the table and writes --json/--csv and --plots;
+    InputError if bad."""
+    args = _parser().parse_args(list(argv))
+    thermalize = parse_thermalize(args.thermalize)
+    scan_mode = any(is_scan_dir(f) for f in args.files)
+    _check_outputs(args, [] if scan_mode else args.files)
+    if args.plots:
+        try:
+            os.makedirs(args.plots, exist_ok=True)
+        except OSError as e:
+            raise InputError("--plots", f"'{args.plots}': cannot create it "
+                                        f"({e.strerror or e})") from None
+    if scan_mode:
+        analyses, text, scan_data = _analyse_scan(args, thermalize)
+    else:
+        analyses = _analyse_files(args, thermalize)
+        text, scan_data = format_table(analyses), None
     outputs = {}
     if args.json:
-        outputs[args.json] = to_json(analyses)
+        outputs[args.json] = scan_data if scan_data is not None else to_json(analyses)
     if args.csv:
         outputs[args.csv] = to_csv(analyses)
     try:
         write_all_atomically(outputs)
     except OSError as e:
         raise OSError(f"{' and '.join(outputs)}: cannot write: {e.strerror or e}") from None
-    sys.stdout.write(format_table(analyses))
+    sys.stdout.write(text)
     sys.stdout.flush()
     return analyses
 

@@ -39,6 +39,8 @@ class RunFile:
     mag: np.ndarray
     phi2: np.ndarray
     action_density: np.ndarray
+    nn: Optional[np.ndarray]      # /observables/nn, (1/(dV)) sum phi_x phi_{x+mu} (not in
+    #                               files of versions before it)
     accept: Optional[np.ndarray]  # /sampler/accept, every update (thermalization included)
     delta_h: Optional[np.ndarray]
     ess: Optional[np.ndarray]
@@ -161,12 +163,15 @@ def _read_open(f, path: str) -> RunFile:
     step = _row_dataset(f, path, "observables/step")
     phi2 = _row_dataset(f, path, "observables/phi2")
     action = _row_dataset(f, path, "observables/action_density")
-    if not (mag.size == step.size == phi2.size == action.size):
+    nn = _optional(f, path, "observables/nn")
+    sizes_agree = mag.size == step.size == phi2.size == action.size
+    if not sizes_agree or (nn is not None and nn.size != mag.size):
         raise InputError(path, f"/observables rows differ in length (mag {mag.size}, step "
-                               f"{step.size}, phi2 {phi2.size}, action_density {action.size})")
+                               f"{step.size}, phi2 {phi2.size}, action_density {action.size}"
+                               f"{'' if nn is None else f', nn {nn.size}'})")
     return RunFile(
         path=path, deck_text=deck_attr, deck=deck, dims=dims, step=step, mag=mag, phi2=phi2,
-        action_density=action, accept=_optional(f, path, "sampler/accept"),
+        action_density=action, nn=nn, accept=_optional(f, path, "sampler/accept"),
         delta_h=_optional(f, path, "sampler/delta_h"), ess=_optional(f, path, "sampler/ess"),
         correlators=_read_correlators(f, path, deck, len(dims)),
         thermalize=_deck_int(deck, "run.thermalize", path, 0),
