@@ -30,6 +30,9 @@ enum class Stream : std::uint64_t {
   diffusion_training = 12,  // noise of denoising score matching, counter (site, sample, level)
   generator_noise = 13,     // noise of generation without MH, counter (sample, level, step)
   generator_prior = 14,     // the prior draw x_N of a generated sample, counter (sample)
+  rbm_gibbs_hidden = 15,    // h | v of block Gibbs, counter (hidden unit, update)
+  rbm_gibbs_visible = 16,   // v | h of block Gibbs, counter (visible unit, update)
+  rbm_flip = 17,            // single-flip Metropolis of RBM visible units, (unit, update)
 };
 
 class CounterRng {
