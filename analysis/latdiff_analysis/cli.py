@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 an output file could not be written; 2 bad input (one line
 
 import argparse
 import json
+import math
 import os
 import sys
 import textwrap
@@ -16,7 +17,8 @@ from .files import REPLICA_FREE_KEYS, RunFile, point_difference, read_run
 from .observables import Analysis, analyse, choose_cut
 from .plots import plot_run
 from .report import format_table, to_csv, to_json, write_all_atomically
-from .scan import is_scan_dir, read_scan
+from .collapse import NU_MAX, NU_MIN
+from .scan import is_scan_dir, read_scan, scan_inputs
 from .scan_plots import plot_scan
 from .scan_report import collapses, format_scan, to_scan_json
 from .thermalization import RULE
@@ -134,6 +136,16 @@ def _replica_set(runs: List[RunFile]) -> None:
         seeds[seed] = r.path
 
 
+def _check_collapse_options(args) -> None:
+    for option, value, positive in (("--nu", args.nu, True), ("--gamma-nu", args.gamma_nu, False),
+                                    ("--critical", args.critical, False)):
+        if value is None:
+            continue
+        if not math.isfinite(value) or (positive and not NU_MIN <= value <= NU_MAX):
+            allowed = f"a number in [{NU_MIN}, {NU_MAX}]" if positive else "a finite number"
+            raise InputError(option, f"'{value}' is not allowed: give {allowed}")
+
+
 def _analyse_files(args, thermalize) -> List[Analysis]:
     runs = [read_run(path) for path in args.files]
     if args.replicas:
@@ -182,7 +194,8 @@ def run(argv: Sequence[str]) -> List[Analysis]:
     args = _parser().parse_args(list(argv))
     thermalize = parse_thermalize(args.thermalize)
     scan_mode = any(is_scan_dir(f) for f in args.files)
-    _check_outputs(args, [] if scan_mode else args.files)
+    _check_collapse_options(args)
+    _check_outputs(args, scan_inputs(args.files[0]) if scan_mode else args.files)
     if args.plots:
         try:
             os.makedirs(args.plots, exist_ok=True)

@@ -7,8 +7,12 @@ The quality of a collapse is the measure of Houdayer and Hartmann (PRB 70 (2004)
 for every point of one size inside the x range of another size, its deviation from the other
 size's curve (linear interpolation between that size's two neighbouring points), squared and
 divided by the sum of both variances, averaged over all such pairs: S. A perfect collapse with
-correct errors gives S ~ 1. Fitted parameters minimise S; the error of each is where
-N S (N the number of pairs), with the others at their optimum, rises by one.
+correct errors gives S ~ 1. Fitted parameters minimise S, with nu in [NU_MIN, NU_MAX] and at
+least half of the starting parameters' pairs kept (else a fit could win by shrinking the
+overlap). Errors: every deviation enters twice (i against j and j against i), so
+chi^2 = (N/2) S / max(1, S_min), which also widens the errors of a collapse worse than its
+error bars say (S_min > 1); the error of a parameter is where chi^2, minimised over the other
+fitted parameters (profiled), rises by one.
 """
 
 import math
@@ -34,15 +38,26 @@ class Collapse:
     pairs: int                    # N
 
 
+NU_MIN, NU_MAX = 0.05, 20.0
+
+
 def scaled(series: Series, critical: float, nu: float, exponent: float):
+    """(x, y, error of y) of one size; inf where the powers overflow."""
     size, c, y, e = series
-    return (c - critical) * size ** (1.0 / nu), y * size ** (-exponent), e * size ** (-exponent)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_scale = np.power(float(size), 1.0 / nu)
+        y_scale = np.power(float(size), -exponent)
+    return (c - critical) * x_scale, y * y_scale, e * y_scale
 
 
 def quality(data: Sequence[Series], critical: float, nu: float,
             exponent: float) -> Tuple[float, int]:
     """(S, N) of the collapse with these parameters; (inf, 0) without overlapping sizes."""
+    if not (NU_MIN <= nu <= NU_MAX) or not all(map(math.isfinite, (critical, exponent))):
+        return math.inf, 0
     curves = [scaled(s, critical, nu, exponent) for s in data]
+    if not all(np.all(np.isfinite(np.concatenate(c))) for c in curves):
+        return math.inf, 0
     total, pairs = 0.0, 0
     for i, (x, y, e) in enumerate(curves):
         for j, (xo, yo, eo) in enumerate(curves):
@@ -59,17 +74,28 @@ def quality(data: Sequence[Series], critical: float, nu: float,
 
 
 def _error(chi2, best: float, step: float) -> Optional[float]:
-    """Half width of chi2(p) <= chi2(best) + 1 around best, searched up to 100 steps out."""
+    """Half width of chi2(p) <= chi2(best) + 1 around best, searched up to 2^20 steps out;
+    None where it does not rise that far."""
     target = chi2(best) + 1.0
     sides = []
     for sign in (-1.0, 1.0):
         far = best + sign * step
-        while chi2(far) < target and abs(far - best) < 100 * step:
+        while chi2(far) < target and abs(far - best) < 2 ** 20 * step:
             far = best + 2 * (far - best)
-        if chi2(far) < target:
+        if not chi2(far) >= target:
             return None
-        sides.append(abs(brentq(lambda p: chi2(p) - target, best, far) - best))
+        sides.append(abs(brentq(lambda p: min(chi2(p), target + 1) - target, best, far) - best))
     return 0.5 * sum(sides)
+
+
+def _nelder_mead(f, start: Sequence[float]) -> np.ndarray:
+    start = np.asarray(start, dtype=float)
+    scale = np.maximum(np.abs(start), 1e-3) * 0.05
+    simplex = np.vstack([start] + [start + np.diag(scale)[i] for i in range(start.size)])
+    result = minimize(f, start, method="Nelder-Mead",
+                      options={"initial_simplex": simplex, "xatol": 1e-9, "fatol": 1e-10,
+                               "maxiter": 4000})
+    return result.x
 
 
 def fit_collapse(observable: str, data: Sequence[Series], critical: float, nu: float,
@@ -78,36 +104,32 @@ def fit_collapse(observable: str, data: Sequence[Series], critical: float, nu: f
     starting from the given values; the others stay fixed."""
     start = {"critical": critical, "nu": nu, "exponent": exponent}
     names = list(fit)
+    min_pairs = max(4, quality(data, critical, nu, exponent)[1] // 2)
 
-    def params(v) -> Dict[str, float]:
-        p = dict(start)
-        p.update(zip(names, v))
-        return p
-
-    def s_of(v) -> float:
-        p = params(v)
-        if p["nu"] <= 0:
-            return math.inf
-        return quality(data, p["critical"], p["nu"], p["exponent"])[0]
+    def s_of(p: Dict[str, float]) -> float:
+        s, pairs = quality(data, p["critical"], p["nu"], p["exponent"])
+        return s if pairs >= min_pairs else math.inf
 
     best = dict(start)
     if names:
-        scale = np.array([max(abs(start[n]), 1e-3) * 0.05 for n in names])
-        simplex = np.vstack([np.array([start[n] for n in names])] +
-                            [np.array([start[n] for n in names]) + np.diag(scale)[i]
-                             for i in range(len(names))])
-        result = minimize(s_of, simplex[0], method="Nelder-Mead",
-                          options={"initial_simplex": simplex, "xatol": 1e-9, "fatol": 1e-10,
-                                   "maxiter": 4000})
-        best = params(result.x)
+        best.update(zip(names, _nelder_mead(lambda v: s_of(dict(start, **dict(zip(names, v)))),
+                                            [start[n] for n in names])))
     s_min, pairs = quality(data, best["critical"], best["nu"], best["exponent"])
     errors: Dict[str, Optional[float]] = {}
-    for n in names:
-        def chi2(value, n=n):
-            p = dict(best, **{n: value})
-            return pairs * quality(data, p["critical"], p["nu"], p["exponent"])[0] \
-                if p["nu"] > 0 else math.inf
-        errors[n] = _error(chi2, best[n], max(abs(best[n]), 1e-3) * 1e-3)
+    if math.isfinite(s_min):
+        weight = 0.5 * pairs / max(1.0, s_min)
+        for n in names:
+            others = [m for m in names if m != n]
+
+            def chi2(value, n=n, others=others):
+                p = dict(best, **{n: value})
+                if others:
+                    def profiled(v):
+                        return s_of(dict(p, **dict(zip(others, v))))
+                    p.update(zip(others, _nelder_mead(profiled, [best[m] for m in others])))
+                return weight * s_of(p)
+
+            errors[n] = _error(chi2, best[n], max(abs(best[n]), 1e-3) * 1e-3)
     return Collapse(observable, best["critical"], best["nu"], best["exponent"], names, errors,
                     s_min, pairs)
 

@@ -77,7 +77,9 @@ def choose_cut(run: RunFile, thermalize: Optional[int]) -> FileCut:
         raise InputError(run.path, f"{n} measurement(s), {max(cut.kept, 0)} left after the "
                                    f"thermalization cut of {cut.cut}: need at least 2 (run more "
                                    "updates or lower --thermalize)")
-    for name in ("mag", "phi2", "action_density"):
+    for name in ("mag", "phi2", "action_density", "nn"):
+        if getattr(run, name) is None:  # nn: files of earlier versions
+            continue
         x = getattr(run, name)[cut.cut:]
         bad = int(np.count_nonzero(~np.isfinite(x)))
         if bad:

@@ -28,6 +28,7 @@ from .observables import Analysis, analyse, choose_cut
 from .reweighting import REWEIGHTABLE, can_reweight, reweight
 
 SIZE_KEY = "lattice.dims"
+MIN_ESS = 0.1  # below this the reweighted curve between two points is noted as unreliable
 CROSSING_OBSERVABLES = ("binder", "xi2_over_L")
 TABLE_OBSERVABLES = ("abs_mag", "chi", "chi_prime", "binder", "xi2_over_L")
 LABELS = {"abs_mag": "<|m|>", "chi": "chi", "chi_prime": "chi'", "binder": "U",
@@ -84,9 +85,20 @@ def is_scan_dir(path: str) -> bool:
     return os.path.isdir(path) and os.path.isfile(os.path.join(path, "index.json"))
 
 
-def _coupling_key(index: dict, given: Optional[str], where: str) -> str:
+def scan_inputs(directory: str) -> List[str]:
+    """The files of a scan directory that the analysis reads (what no output may replace)."""
+    paths = [os.path.join(directory, "index.json")]
+    try:
+        with open(paths[0], encoding="utf-8") as f:
+            paths += [os.path.join(directory, e["output"]) for e in json.load(f)["points"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # read_scan reports the damaged index
+    return paths
+
+
+def _coupling_key(index: dict, given: Optional[str], where: str, with_size) -> str:
     scanned = [k for k in index.get("scanned_keys", []) if k != SIZE_KEY
-               and k not in REPLICA_FREE_KEYS]
+               and k not in REPLICA_FREE_KEYS and k not in with_size]
     if given:
         if given not in scanned:
             raise InputError("--coupling", f"{given} is not a scanned key of {where} "
@@ -105,11 +117,17 @@ def read_scan(directory: str, coupling: Optional[str], thermalize: Optional[int]
         with open(os.path.join(directory, "index.json"), encoding="utf-8") as f:
             index = json.load(f)
         entries = index["points"]
-    except (OSError, ValueError, KeyError) as e:
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("name"), str) and
+                isinstance(e.get("output"), str) for e in entries):
+            raise ValueError("points without name and output")
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise InputError(directory, f"not a scan directory (index.json: {e})") from None
-    key = _coupling_key(index, coupling, directory)
+    # Keys zipped with lattice.dims (e.g. run.thermalize per size) move with the size.
+    with_size = {k for axis in index.get("axes", []) if SIZE_KEY in axis for k in axis}
+    key = _coupling_key(index, coupling, directory, with_size)
     other = [k for k in index.get("scanned_keys", [])
-             if k not in (key, SIZE_KEY) and k not in REPLICA_FREE_KEYS]
+             if k not in (key, SIZE_KEY) and k not in REPLICA_FREE_KEYS and k not in with_size]
     if other:
         raise InputError(directory, f"scans {', '.join(other)} besides {key}: analyse one "
                                     "value of each at a time (give its output files)")
@@ -120,7 +138,11 @@ def read_scan(directory: str, coupling: Optional[str], thermalize: Optional[int]
         if not os.path.exists(path):
             notes.append(f"{entry['name']}: no output yet, left out")
             continue
-        run = read_run(path)
+        try:
+            run = read_run(path)
+        except InputError as e:  # one damaged or just-created file does not stop the scan
+            notes.append(f"{entry['name']}: left out ({e})")
+            continue
         value = run.deck.get(key)
         try:
             c = float(value)
@@ -130,7 +152,11 @@ def read_scan(directory: str, coupling: Optional[str], thermalize: Optional[int]
     points = []
     for (dims, c), members in sorted(groups.items()):
         runs = [r for _, r in members]
-        cuts = [choose_cut(r, thermalize) for r in runs]
+        try:
+            cuts = [choose_cut(r, thermalize) for r in runs]
+        except InputError as e:
+            notes.append(f"{members[0][0]}: left out ({e})")
+            continue
         name = members[0][0] if len(members) == 1 else f"{members[0][0]} (+{len(members) - 1})"
         points.append(ScanPoint([n for n, _ in members], dims, c, runs, [x.cut for x in cuts],
                                 analyse(name, runs, cuts)))
@@ -150,7 +176,13 @@ def curve(scan: ScanAnalysis, dims, observable: str) -> Callable[[float], Tuple[
     def at(p: ScanPoint, c: float) -> Tuple[float, float]:
         if c == p.coupling or not (rw and can_reweight(p.runs, scan.coupling_key)):
             return p.estimate(observable)
-        return reweight(p.runs, p.cuts, scan.coupling_key, p.coupling, c)[observable]
+        try:
+            values = reweight(p.runs, p.cuts, scan.coupling_key, p.coupling, c)
+        except (ValueError, ArithmeticError):
+            f.failed.add(p.names[0])
+            return p.estimate(observable)
+        f.min_ess = min(f.min_ess, values["ess"][0])
+        return values[observable]
 
     def f(c: float) -> Tuple[float, float]:
         if not (cs.size and cs[0] <= c <= cs[-1]):
@@ -165,6 +197,8 @@ def curve(scan: ScanAnalysis, dims, observable: str) -> Callable[[float], Tuple[
 
     f.couplings = cs
     f.reweighted = rw and all(can_reweight(p.runs, scan.coupling_key) for p in pts)
+    f.min_ess = 1.0      # smallest effective sample size of the weights used so far
+    f.failed = set()     # points whose reweighting failed (their simulated value was used)
     return f
 
 
@@ -185,6 +219,14 @@ def _crossings_of(scan, observable, small, large) -> List[Crossing]:
         error = math.hypot(e1, e2) / abs(slope) if slope != 0 else math.inf
         out.append(Crossing(observable, (small[0], large[0]), root, error, 0.5 * (v1 + v2),
                             f1.reweighted and f2.reweighted))
+    ess = min(f1.min_ess, f2.min_ess)
+    if ess < MIN_ESS:
+        scan.notes.append(f"{LABELS[observable]}, L = {small[0]}/{large[0]}: reweighting "
+                          f"between couplings with effective sample size down to {ess:.2g}; "
+                          "simulate couplings closer together")
+    for name in sorted(f1.failed | f2.failed):
+        scan.notes.append(f"{name}: reweighting failed (non-finite weights); its simulated "
+                          "value was used")
     return out
 
 

@@ -33,9 +33,11 @@ def collapses(scan: ScanAnalysis, nu: Optional[float], gamma_nu: Optional[float]
     data = {k: series_of({d[0]: [(p.coupling, *p.estimate(k)) for p in scan.of_size(d)]
                           for d in scan.sizes()}) for k, _ in COLLAPSES}
     fit = [n for n, given in (("critical", critical), ("nu", nu)) if given is None]
-    u = fit_collapse("binder", data["binder"], c0, nu or 1.0, 0.0, fit)
+    # Fits start from nu = 1 and gamma/nu = 7/4, the 2D Ising values.
+    u = fit_collapse("binder", data["binder"], c0, 1.0 if nu is None else nu, 0.0, fit)
     out.append(u)
-    out.append(fit_collapse("chi", data["chi"], u.critical, u.nu, gamma_nu or 1.75,
+    out.append(fit_collapse("chi", data["chi"], u.critical, u.nu,
+                            1.75 if gamma_nu is None else gamma_nu,
                             [] if gamma_nu is not None else ["exponent"]))
     return out
 

@@ -1,10 +1,12 @@
 """latdiff-analyze SCANDIR on a small scan run by jobs/scan: per size the observables against
-the coupling, the seeds of a point combined as replicas (the same numbers as --replicas on
-those files), crossings and collapses in the JSON, plots of the scan and of every file, and
-bad requests refused with one line."""
+the coupling (a key zipped with the size, here run.thermalize, is not a second coupling), the
+seeds of a point combined as replicas (the same numbers as --replicas on those files),
+crossings and collapses in the JSON, plots of the scan and of every file, and bad requests
+refused with one line."""
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +19,7 @@ deck = base.ini
 concurrency = 2
 [zip volume]
 lattice.dims = 4 4 | 8 8
+run.thermalize = 100 | 150
 [vary]
 action.kappa = 0.30:0.40:0.05
 run.seed = 1 2
@@ -93,12 +96,29 @@ def test_table_on_stdout(scan_dir):
     (["--coupling", "run.seed"], "--coupling: run.seed is not a scanned key"),
     (["--replicas"], "--replicas: not for a scan directory"),
     (["extra.h5"], "a scan directory is analysed on its own"),
+    (["--nu", "0"], "--nu: '0.0' is not allowed"),
+    (["--critical", "nan"], "--critical: 'nan' is not allowed"),
 ])
 def test_bad_scan_requests(scan_dir, tmp_path, args, message):
     r = analyze(scan_dir, *args, "--json", tmp_path / "out.json")
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_outputs_may_not_replace_scan_files(scan_dir):
+    r = analyze(scan_dir, "--json", scan_dir / "index.json")
+    assert r.returncode == 2 and "is an input file" in r.stderr, r.stderr
+
+
+def test_a_damaged_point_is_left_out_with_a_note(scan_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(scan_dir, copy)
+    damaged = copy / "dims4x4_kappa0.35_seed1" / "dims4x4_kappa0.35_seed1.h5"
+    damaged.write_bytes(b"not hdf5")
+    r = analyze(copy)
+    assert r.returncode == 0, r.stderr
+    assert "note: dims4x4_kappa0.35_seed1: left out" in r.stdout, r.stdout
 
 
 def test_two_scanned_couplings_need_a_choice(tmp_path):

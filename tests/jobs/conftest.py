@@ -21,7 +21,7 @@ _spec.loader.exec_module(app)
 
 small_disk = app.small_disk  # the tmpfs fixture of tests/app, for full-disk tests
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED, EXIT_BUSY = 0, 1, 2, 3, 4
 
 BASE_DECK = {
     "lattice": {"dims": "4 4"},

@@ -2,6 +2,8 @@
 point names, and every bad scan file refused by `jobs/scan plan` with one line, before any
 file exists."""
 
+import re
+
 import pytest
 
 from conftest import EXIT_BAD_INPUT, EXIT_OK, describe, scan, write_scan
@@ -63,6 +65,8 @@ def test_names_use_every_key_when_the_first_is_ambiguous(tmp_path):
     ("[scan]\ndeck = base.ini\nranks = two\n", "ranks: expected an integer"),
     ("[scan]\ndeck = base.ini\nrunner = pbs\n", "runner: one of local, slurm"),
     ("[scan]\ndeck = base.ini\ntime = soon\n", "time: want minutes"),
+    ("[scan]\ndeck = base.ini\ntime = 1\nsignal_seconds = 60\n",
+     "signal_seconds: 60 must be below the time limit (60 s)"),
     ("[scan]\ndeck = base.ini\n[sweep]\n", "unknown section [sweep]"),
     ("[scan]\ndeck = base.ini\n[vary]\nkappa = 0.1\n", "'kappa' is not a deck key"),
     ("[scan]\ndeck = base.ini\n[vary]\noutput.file = a.h5 b.h5\n", "set by the scan"),
@@ -75,7 +79,7 @@ def test_names_use_every_key_when_the_first_is_ambiguous(tmp_path):
 ])
 def test_bad_scan_files(tmp_path, text, message):
     path = write_scan(tmp_path, text)
-    with pytest.raises(ScanError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ScanError, match=re.escape(message)):
         expand(read_scan_file(str(path)))
 
 

@@ -10,8 +10,8 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, app, describe, scan,
-                      start_scan, write_scan)
+from conftest import (EXIT_BAD_INPUT, EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, app,
+                      describe, scan, start_scan, write_scan)
 
 
 def _status(scan_dir):
@@ -76,6 +76,20 @@ def test_changed_scan_is_refused(tmp_path):
     app.assert_same_file(before, app.read_everything(tmp_path / "scan" / "seed1" / "seed1.h5"))
 
 
+def test_damaged_index_is_refused_with_one_line(tmp_path):
+    path = write_scan(tmp_path, "[scan]\ndeck = base.ini\n[vary]\nrun.seed = 1 2\n")
+    assert scan(["submit", path.name], tmp_path).returncode == EXIT_OK
+    index = tmp_path / "scan" / "index.json"
+    for damage in ('{"points": [{"name": "seed1"}], "options": {}, "latdiff": "", '
+                   '"scanned_keys": []}', "[1, 2]", "{"):
+        index.write_text(damage)
+        for command in ("status", "submit"):
+            r = scan([command, "scan"], tmp_path)
+            assert r.returncode == EXIT_BAD_INPUT, describe(r)
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and "not a scan directory" in lines[0], describe(r)
+
+
 def test_failed_point_is_reported_with_its_error(tmp_path):
     path = write_scan(tmp_path, "[scan]\ndeck = base.ini\n[vary]\nrun.start = cold gone.h5\n")
     r = scan(["submit", path.name], tmp_path)
@@ -124,6 +138,9 @@ def test_stop_signal_and_kills_then_submit_again(tmp_path):
     # SIGTERM (a batch system's stop): every running point checkpoints, exit 3, nothing new.
     proc = start_scan(["submit", path.name], tmp_path)
     _wait_for_checkpoints(scan_dir, ["seed1", "seed2"], proc)
+    # A second submit on the same directory meanwhile is refused at once.
+    r = scan(["submit", "scan"], tmp_path)
+    assert r.returncode == EXIT_BUSY and "another jobs/scan submit" in r.stderr, describe(r)
     time.sleep(0.5)
     assert app.stop(proc, signal.SIGTERM) == EXIT_STOPPED, proc.communicate()
     states = _status(scan_dir)

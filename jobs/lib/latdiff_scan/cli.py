@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (submit: every point done, or the array submitted); 1 a point failed or
 a file could not be written; 2 bad input (one line on stderr naming the file or key); 3 stopped
-by a signal (every running point checkpointed; submit again to continue).
+by a signal (every running point checkpointed; submit again to continue); 4 another submit is
+using the scan directory.
 """
 
 import argparse
@@ -12,15 +13,15 @@ import sys
 from typing import List, Optional
 
 from . import slurm
-from .errors import ScanError, ScanWriteError
-from .layout import ScanDir, create, open_scan_dir
+from .errors import ScanBusyError, ScanError, ScanWriteError
+from .layout import ScanDir, create, open_scan_dir, submit_lock
 from .point_state import DONE, FAILED, RUNNING, STATES, point_status
 from .points import expand, resolve
 from .runner import ROOT, run_points
 from .scan_file import OPTIONS, read_scan_file, resolve_options
 
 PROG = "jobs/scan"
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED, EXIT_BUSY = 0, 1, 2, 3, 4
 OPTION_FLAGS = ("ranks", "runner", "concurrency", "points_per_task", "time", "partition",
                 "account", "signal_seconds")
 
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=DESCRIPTION,
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="exit codes: 0 done, 1 a point failed, 2 bad input, 3 stopped by a "
-                       "signal (submit again to continue)")
+                       "signal (submit again to continue), 4 another submit uses the directory")
     p.add_argument("command", choices=("plan", "submit", "status", "task"))
     p.add_argument("target", metavar="SCANFILE|SCANDIR")
     p.add_argument("task_args", nargs="*", help=argparse.SUPPRESS)
@@ -111,9 +112,8 @@ def _open_target(args, write: bool) -> ScanDir:
     if not write:
         return open_scan_dir(directory)
     spec, points, decks = _plan(args)
-    keys = [k for a in spec.axes for k in a.keys]
-    return create(directory, spec.text, spec.path, spec.options, _latdiff(args), keys,
-                  points, decks)
+    return create(directory, spec.text, spec.path, spec.options, _latdiff(args),
+                  [list(a.keys) for a in spec.axes], points, decks)
 
 
 def _report(name: str, message: str) -> None:
@@ -121,6 +121,15 @@ def _report(name: str, message: str) -> None:
 
 
 def _submit(args) -> int:
+    target_dir = os.path.isdir(args.target)
+    root = args.target if target_dir else (args.dir or _default_dir(args.target))
+    if target_dir:
+        open_scan_dir(root)  # refused before anything is created in it
+    with submit_lock(root):
+        return _submit_locked(args)
+
+
+def _submit_locked(args) -> int:
     scan = _open_target(args, write=True)
     scan.save_index()
     statuses = {p.name: point_status(p) for p in scan.points()}
@@ -184,6 +193,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         # The reader of the table went away (| head): not an error of the scan.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except ScanBusyError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_BUSY
     except ScanWriteError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,8 +1,9 @@
 """The scan directory: what `submit` writes and everything else reads.
 
     SCANDIR/scan.ini          the scan file as planned
-    SCANDIR/index.json        options, latdiff binary, and every point: name, scanned values,
-                              deck, output and checkpoint (paths relative to SCANDIR)
+    SCANDIR/index.json        options, latdiff binary, the scanned keys and axes (keys that
+                              move together), and every point: name, scanned values, deck,
+                              output and checkpoint (paths relative to SCANDIR)
     SCANDIR/index.csv         the same points as a table
     SCANDIR/NAME/deck.ini     the point's resolved deck (latdiff runs in SCANDIR/NAME)
     SCANDIR/NAME/NAME.h5      its output, NAME.ckpt.h5 its checkpoint (from the deck)
@@ -14,7 +15,10 @@ Every file is written whole to a temporary name and renamed, so a kill leaves th
 new version.
 """
 
+import contextlib
+import configparser
 import csv
+import fcntl
 import io
 import json
 import os
@@ -23,10 +27,11 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from .errors import ScanError, ScanWriteError
+from .errors import ScanBusyError, ScanError, ScanWriteError
 from .points import Point, parse_deck_text
 
 INDEX = "index.json"
+SUBMIT_LOCK = ".submit.lock"  # flock(2) of a running submit; not part of the scan's contents
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -112,13 +117,31 @@ class ScanDir:
         write_atomically(os.path.join(self.root, "index.csv"), table.getvalue())
 
 
+POINT_FIELDS = {"name": str, "values": dict, "deck": str, "output": str, "checkpoint": str,
+                "total_updates": int}
+
+
+def _check_index(index) -> None:
+    """ValueError naming the first thing an index.json lacks."""
+    if not isinstance(index, dict):
+        raise ValueError("it is not a JSON object")
+    for key, kind in (("points", list), ("options", dict), ("latdiff", str),
+                      ("scanned_keys", list)):
+        if not isinstance(index.get(key), kind):
+            raise ValueError(f"it lacks '{key}' ({kind.__name__})")
+    for entry in index["points"]:
+        if not isinstance(entry, dict):
+            raise ValueError("a point is not a JSON object")
+        for key, kind in POINT_FIELDS.items():
+            if not isinstance(entry.get(key), kind):
+                raise ValueError(f"point {entry.get('name', '?')} lacks '{key}'")
+
+
 def open_scan_dir(path: str) -> ScanDir:
     try:
         with open(os.path.join(path, INDEX), encoding="utf-8") as f:
             index = json.load(f)
-        missing = [k for k in ("points", "options", "latdiff", "scanned_keys") if k not in index]
-        if missing:
-            raise ValueError(f"it lacks '{missing[0]}'")
+        _check_index(index)
     except (OSError, ValueError, TypeError) as e:
         raise ScanError(f"{path}: not a scan directory (no readable {INDEX}: {e})") from None
     return ScanDir(path, index)
@@ -142,29 +165,35 @@ def _first_difference(old: str, new: str) -> Optional[str]:
 
 
 def create(root: str, scan_text: str, scan_path: str, options: dict, latdiff: str,
-           scanned_keys: List[str], points: List[Point], decks: Dict[str, str]) -> ScanDir:
+           axes: List[List[str]], points: List[Point], decks: Dict[str, str]) -> ScanDir:
     """Writes (or extends) the scan directory. A point whose deck.ini exists must have the same
     resolved deck: a changed scan goes to a new directory. Raises ScanError."""
     root = os.path.abspath(root)
     existing = None
     if os.path.exists(os.path.join(root, INDEX)):
         existing = open_scan_dir(root)
-    elif os.path.exists(root) and (not os.path.isdir(root) or os.listdir(root)):
+    elif os.path.exists(root) and (not os.path.isdir(root) or
+                                   [e for e in os.listdir(root) if e != SUBMIT_LOCK]):
         raise ScanError(f"{root}: exists and is not a scan directory (choose another --dir)")
     for p in points:
         deck_path = os.path.join(root, p.name, "deck.ini")
         if os.path.exists(deck_path):
-            with open(deck_path, encoding="utf-8") as f:
-                diff = _first_difference(f.read(), decks[p.name])
+            try:
+                with open(deck_path, encoding="utf-8") as f:
+                    diff = _first_difference(f.read(), decks[p.name])
+            except (OSError, UnicodeDecodeError, configparser.Error) as e:
+                raise ScanError(f"{deck_path}: cannot read this point's deck ({e}); remove "
+                                "the point's directory or submit to another --dir") from None
             if diff:
                 raise ScanError(f"{deck_path}: the scan changed this point ({diff}); "
                                 "submit the changed scan to another --dir")
     entries = {e["name"]: e for e in (existing.index["points"] if existing else [])}
     entries.update({p.name: _entry(p, decks[p.name]) for p in points})
     keys = list(existing.index["scanned_keys"]) if existing else []
-    keys += [k for k in scanned_keys if k not in keys]
+    keys += [k for axis in axes for k in axis if k not in keys]
     index = {"scan_file": os.path.abspath(scan_path), "latdiff": os.path.abspath(latdiff),
-             "options": options, "scanned_keys": keys, "points": list(entries.values())}
+             "options": options, "scanned_keys": keys, "axes": axes,
+             "points": list(entries.values())}
     scan = ScanDir(root, index)
     # The index first: a directory whose decks could not all be written (a full disk) is then
     # still this scan's, and submitting again writes the rest.
@@ -184,6 +213,26 @@ def create(root: str, scan_text: str, scan_path: str, options: dict, latdiff: st
         if not os.path.exists(deck_path):
             write_atomically(deck_path, decks[p.name])
     return scan
+
+
+@contextlib.contextmanager
+def submit_lock(root: str):
+    """Holds SCANDIR/.submit.lock (creating the directory) while one submit writes the scan
+    directory and starts its points; a second submit meets ScanBusyError at once."""
+    try:
+        os.makedirs(root, exist_ok=True)
+        fd = os.open(os.path.join(root, SUBMIT_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise ScanWriteError(f"{root}: cannot create the scan directory ({e.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ScanBusyError(f"{root}: another jobs/scan submit is using this scan "
+                                "directory; run again when it has ended") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def append_json_line(path: str, record: dict) -> None:

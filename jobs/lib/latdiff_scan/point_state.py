@@ -4,9 +4,10 @@ caller):
     done       the checkpoint records all run.thermalize + run.updates updates, and the output
                file exists
     running    latdiff holds the point's lock (flock on <output>.lock, seen in /proc/locks on
-               this host; on another host, the lock file names it and the last attempt has not
-               ended), or the last attempt has not ended and the jobs/scan process that started
-               it still lives on this host (latdiff is starting and has no lock yet)
+               this host; on another host, the lock file names it, the last attempt has not
+               ended and its SLURM job, if any, is not known to have ended), or the last
+               attempt has not ended and the jobs/scan process that started it still lives
+               on this host (latdiff is starting and has no lock yet)
     failed     the last attempt ended with one of latdiff's error codes (1 runtime failure,
                2 bad input, 4 files in use), not after a stop signal; the first error line
                of its log is the detail
@@ -20,7 +21,9 @@ import socket
 from dataclasses import dataclass
 from typing import List, Optional
 
+from .errors import ScanError
 from .layout import PointFiles, read_attempts
+from .scheduler import job_active
 
 DONE, RUNNING, FAILED, RESUMABLE, PENDING = "done", "running", "failed", "resumable", "pending"
 STATES = (DONE, RUNNING, RESUMABLE, FAILED, PENDING)
@@ -40,6 +43,10 @@ def checkpoint_updates(path: str) -> Optional[int]:
         return None
     try:
         import h5py
+    except ImportError:
+        raise ScanError("h5py is missing: jobs/scan reads checkpoints with Debian's "
+                        "python3-h5py under /usr/bin/python3") from None
+    try:
         with h5py.File(path, "r", locking=False) as f:
             return int(f.attrs["updates_done"])
     except (OSError, KeyError, ValueError):
@@ -113,6 +120,12 @@ def point_status(files: PointFiles) -> PointStatus:
     last = attempts[-1] if attempts else None
     attempt_open = last is not None and last["event"] == "start"
     holder = lock_holder(files.output, attempt_open)
+    stale = ""
+    if holder and not holder.startswith(f"host {socket.gethostname()},"):
+        # A lock file of another host outlives a hard-killed run (node failure, time limit):
+        # the scheduler says whether that attempt's job still lives.
+        if last.get("slurm_job") and job_active(last["slurm_job"]) is False:
+            stale, holder = f"stale lock file ({holder})", None
     if holder:
         return PointStatus(RUNNING, done, holder)
     if attempt_open and last.get("host") == socket.gethostname() and _alive(last.get("pid")):
@@ -126,6 +139,7 @@ def point_status(files: PointFiles) -> PointStatus:
         return PointStatus(FAILED, done, f"exit {code} ({LATDIFF_ERRORS[code]}): {line}")
     if attempts or done is not None:
         how = "no checkpoint yet" if done is None else f"{done} of {files.total_updates} updates"
+        how += f", {stale}" if stale else ""
         if last is not None and last["event"] == "exit":
             how += f", last exit {last['code']}"
             how += f" after {last['stopped_by']}" if last.get("stopped_by") else ""

@@ -24,6 +24,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 # earlier is passed on this much later.
 SIGNAL_DELAY_S = 1.0
 EXIT_STOPPED = 3
+EXIT_NOT_STARTED = 127  # recorded when the wrapper could not be started at all
 
 
 class PointRun:
@@ -34,6 +35,8 @@ class PointRun:
         attempt = sum(1 for r in read_attempts(files) if r["event"] == "start") + 1
         env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         env.pop("LATDIFF_TTY", None)
+        # The start is recorded first, so that status never sees a started point as pending.
+        attempt_record(files, "start", attempt=attempt)
         try:
             with open(files.log, "a", encoding="utf-8") as log:
                 log.write(f"== attempt {attempt}, {time.strftime('%Y-%m-%d %H:%M:%S')}, "
@@ -44,15 +47,18 @@ class PointRun:
                      "deck.ini"], cwd=files.directory, stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=env)
         except OSError as e:
-            raise ScanWriteError(f"{files.log}: cannot write ({e.strerror})") from None
-        attempt_record(files, "start", attempt=attempt)
+            attempt_record(files, "exit", code=EXIT_NOT_STARTED, stopped_by=None)
+            raise ScanWriteError(f"{files.log}: cannot start the point ({e.strerror})") from None
         self.started = time.monotonic()
         self.stop_pending = False
         self.stop_signal: Optional[int] = None
 
     def request_stop(self, signum: int) -> None:
-        self.stop_pending = True
-        self.stop_signal = self.stop_signal or signum
+        """Asks a running attempt to checkpoint and stop; one that has already ended keeps
+        its own exit code (a failure stays a failure)."""
+        if self.process.poll() is None:
+            self.stop_pending = True
+            self.stop_signal = self.stop_signal or signum
 
     def poll(self):
         """The exit code once the attempt has ended (recorded), else None; passes on a
@@ -85,20 +91,28 @@ def run_points(points: List[PointFiles], latdiff: str, ranks: int, concurrency: 
     report(name, message) tells of starts and ends."""
     running: List[PointRun] = []
     codes: Dict[str, int] = {}
-    stopped = []
+    stopped: List[int] = []
 
     def on_signal(signum, _frame):
-        if not stopped:
-            report("scan", f"{signal.Signals(signum).name}: stopping the running points "
-                   "(each checkpoints and exits with code 3); no new point starts")
+        # No output here: a print interrupted by a signal cannot be re-entered.
         stopped.append(signum)
         for r in running:
             r.request_stop(signum)
 
+    def finish(r: PointRun, code: int) -> None:
+        running.remove(r)
+        codes[r.files.name] = code
+        report(r.files.name, f"exit {code}, {point_status(r.files).state}")
+
     previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    told = False
     try:
         queue = list(points)
         while running or (queue and not stopped):
+            if stopped and not told:
+                told = True
+                report("scan", f"{signal.Signals(stopped[0]).name}: stopping the running "
+                       "points (each checkpoints and exits with code 3); no new point starts")
             while queue and not stopped and len(running) < concurrency:
                 files = queue.pop(0)
                 state = point_status(files).state
@@ -106,15 +120,25 @@ def run_points(points: List[PointFiles], latdiff: str, ranks: int, concurrency: 
                     report(files.name, f"{state}, skipped")
                     continue
                 running.append(PointRun(files, latdiff, ranks))
+                if stopped:  # the signal came while it was starting
+                    running[-1].request_stop(stopped[0])
                 report(files.name, "started")
             for r in list(running):
                 code = r.poll()
-                if code is None:
-                    continue
-                running.remove(r)
-                codes[r.files.name] = code
-                report(r.files.name, f"exit {code}, {point_status(r.files).state}")
+                if code is not None:
+                    finish(r, code)
             time.sleep(0.1)
+    except BaseException:
+        # Nothing is left running unwatched: the points checkpoint and stop first.
+        for r in running:
+            r.request_stop(signal.SIGTERM)
+        while running:
+            for r in list(running):
+                code = r.poll()
+                if code is not None:
+                    finish(r, code)
+            time.sleep(0.1)
+        raise
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

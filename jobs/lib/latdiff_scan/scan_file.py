@@ -41,10 +41,8 @@ OPTIONS = {
     "signal_seconds": ("120", int,
                        "slurm: seconds before the time limit at which latdiff is told to "
                        "checkpoint (sbatch --signal=B:USR1@N)"),
-    "launcher": ("mpirun", str, "slurm: mpirun (jobs/mpirun-checkpointing) or srun"),
 }
 RUNNERS = ("local", "slurm")
-LAUNCHERS = ("mpirun", "srun")
 # Keys the scan sets itself for every point: each point has its own files.
 RESERVED_KEYS = ("output.file", "output.checkpoint")
 MAX_VALUES = 100000
@@ -136,13 +134,28 @@ def resolve_options(section: Mapping[str, str], where: str,
     if options["runner"] not in RUNNERS:
         raise ScanError(f"{where}[scan]: runner: one of {', '.join(RUNNERS)}, "
                         f"got '{options['runner']}'")
-    if options["launcher"] not in LAUNCHERS:
-        raise ScanError(f"{where}[scan]: launcher: one of {', '.join(LAUNCHERS)}, "
-                        f"got '{options['launcher']}'")
-    if not re.match(r"^([0-9]+-)?[0-9]+(:[0-9]+){0,2}$", options["time"]):
-        raise ScanError(f"{where}[scan]: time: want minutes, [D-]HH:MM:SS or MM:SS, "
-                        f"got '{options['time']}'")
+    limit = time_limit_seconds(options["time"])
+    if limit is None:
+        raise ScanError(f"{where}[scan]: time: want minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or "
+                        f"D-HH:MM:SS, got '{options['time']}'")
+    if options["signal_seconds"] >= limit:
+        raise ScanError(f"{where}[scan]: signal_seconds: {options['signal_seconds']} must be "
+                        f"below the time limit ({limit} s), or every task stops at once")
     return options
+
+
+def time_limit_seconds(text: str) -> Optional[int]:
+    """Seconds of an sbatch --time value, None when it is not one of sbatch's formats:
+    M, M:S, H:M:S, D-H, D-H:M, D-H:M:S."""
+    m = re.match(r"^(?:(\d+)-)?(\d+(?::\d+){0,2})$", text.strip())
+    if not m:
+        return None
+    parts = [int(x) for x in m.group(2).split(":")]
+    if m.group(1) is None:
+        units = {1: (60,), 2: (60, 1), 3: (3600, 60, 1)}[len(parts)]
+    else:
+        units = (3600, 60, 1)[:len(parts)]
+    return int(m.group(1) or 0) * 86400 + sum(x * u for x, u in zip(parts, units))
 
 
 def _is_zip(section: str) -> bool:

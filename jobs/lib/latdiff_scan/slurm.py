@@ -25,13 +25,12 @@ from typing import Callable, Dict, List
 
 from .errors import ScanError
 from .layout import PointFiles, ScanDir, append_json_line, write_atomically
-from .point_state import DONE, point_status
+from .point_state import DONE, FAILED, point_status
+from .scheduler import ACTIVE_STATES, array_task_states
 from .runner import EXIT_STOPPED, ROOT, run_points
 
 MAX_STALLS = 3
 STALLS_VARIABLE = "LATDIFF_SCAN_STALLS"
-ACTIVE_STATES = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
-                 "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING", "SIGNALING", "STAGE_OUT")
 
 
 def task_count(scan: ScanDir, points: List[PointFiles]) -> int:
@@ -39,19 +38,24 @@ def task_count(scan: ScanDir, points: List[PointFiles]) -> int:
     return (len(points) + per_task - 1) // per_task
 
 
-def _array_script(scan: ScanDir, submission: str, tasks: int) -> str:
+def sbatch_options(scan: ScanDir) -> List[str]:
+    """The sbatch options of every array task, given on sbatch's command line (not as #SBATCH
+    lines, which break at spaces), with % of the paths escaped from SLURM's file patterns."""
     o = scan.options
-    lines = ["#!/bin/bash",
-             f"#SBATCH --job-name=latdiff-scan-{os.path.basename(scan.root)}",
-             f"#SBATCH --array=0-{tasks - 1}",
-             f"#SBATCH --ntasks={o['ranks']}",
-             f"#SBATCH --time={o['time']}",
-             f"#SBATCH --signal=B:USR1@{o['signal_seconds']}",
-             f"#SBATCH --output={os.path.join(scan.root, 'slurm', '%A_%a.out')}",
-             "#SBATCH --open-mode=append",
-             "#SBATCH --requeue"]
-    lines += [f"#SBATCH --partition={o['partition']}"] if o["partition"] else []
-    lines += [f"#SBATCH --account={o['account']}"] if o["account"] else []
+    log = os.path.join(scan.root, "slurm").replace("%", "%%") + "/%A_%a.out"
+    args = [f"--job-name=latdiff-scan-{os.path.basename(scan.root)}",
+            f"--ntasks={o['ranks']}", f"--time={o['time']}",
+            f"--signal=B:USR1@{o['signal_seconds']}", f"--output={log}",
+            "--open-mode=append", "--requeue"]
+    args += [f"--partition={o['partition']}"] if o["partition"] else []
+    args += [f"--account={o['account']}"] if o["account"] else []
+    return args
+
+
+def _array_script(scan: ScanDir, submission: str, tasks: int) -> str:
+    lines = ["#!/bin/bash", f"#SBATCH --array=0-{tasks - 1}",
+             "# The other sbatch options are in slurm/submission-K.json (\"sbatch\"), given on",
+             "# sbatch's command line."]
     run = (f"PYTHONPATH={shlex.quote(os.path.join(ROOT, 'jobs', 'lib'))} exec /usr/bin/python3 "
            "-c 'import sys; from latdiff_scan.cli import main; sys.exit(main())' "
            f"task {shlex.quote(scan.root)} {shlex.quote(submission)} "
@@ -82,10 +86,12 @@ def submit(scan: ScanDir, points: List[PointFiles]) -> str:
     tasks = [[p.name for p in points[i:i + per_task]] for i in range(0, len(points), per_task)]
     submission = os.path.join(directory, f"submission-{k}.json")
     script = os.path.join(directory, f"array-{k}.sh")
+    options = sbatch_options(scan)
     write_atomically(submission, json.dumps({"ranks": scan.options["ranks"], "tasks": tasks,
-                                             "script": script}, indent=1) + "\n")
+                                             "script": script, "sbatch": options},
+                                            indent=1) + "\n")
     write_atomically(script, _array_script(scan, submission, len(tasks)))
-    job = _sbatch([script])
+    job = _sbatch(options + [script])
     _record_job(scan, job, submission)
     return job
 
@@ -95,48 +101,26 @@ def _record_job(scan: ScanDir, job: str, submission: str) -> None:
         "job": job, "submission": submission, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
-def _expand_task_ids(text: str) -> List[int]:
-    """ArrayTaskId of scontrol: 3, or 2-5, or 0-7%2, or 1,3-4."""
-    ids = []
-    for part in text.split("%")[0].split(","):
-        lo, _, hi = part.partition("-")
-        ids += list(range(int(lo), int(hi or lo) + 1))
-    return ids
-
-
-def array_task_states(job: str) -> Dict[int, str]:
-    """{array task id: state} of an array job from `scontrol show job -o`; empty when the
-    scheduler does not know the job (any more) or scontrol is missing."""
-    try:
-        r = subprocess.run(["scontrol", "show", "job", "-o", job], capture_output=True,
-                           text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    states: Dict[int, str] = {}
-    for line in r.stdout.splitlines() if r.returncode == 0 else []:
-        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-        if "ArrayTaskId" in fields and "JobState" in fields:
-            for task in _expand_task_ids(fields["ArrayTaskId"]):
-                states[task] = fields["JobState"]
-    return states
-
-
 def queued_points(scan: ScanDir) -> Dict[str, str]:
     """{point name: 'job J_T STATE'} of the points whose array task is still in the queue or
     running, for every array job this scan directory has submitted."""
     path = os.path.join(scan.root, "slurm", "jobs.jsonl")
     try:
         with open(path, encoding="utf-8") as f:
-            jobs = [json.loads(line) for line in f if line.strip()]
-    except (OSError, ValueError):
+            lines = f.read().splitlines()
+    except OSError:
         return {}
     queued: Dict[str, str] = {}
-    for job in jobs:
-        states = array_task_states(job["job"])
-        if not states:
+    for line in lines:
+        try:  # a torn last line (a kill while writing) or a lost submission file is skipped
+            job = json.loads(line)
+            states = array_task_states(str(job["job"]))
+            if not states:
+                continue
+            with open(job["submission"], encoding="utf-8") as f:
+                tasks = json.load(f)["tasks"]
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        with open(job["submission"], encoding="utf-8") as f:
-            tasks = json.load(f)["tasks"]
         for task, state in states.items():
             if state in ACTIVE_STATES and task < len(tasks):
                 for name in tasks[task]:
@@ -146,18 +130,21 @@ def queued_points(scan: ScanDir) -> Dict[str, str]:
 
 def run_task(scan: ScanDir, task_args: List[str], report: Callable[[str, str], None]) -> int:
     """The body of one array task: `task SCANDIR SUBMISSION TASK_ID`."""
-    if len(task_args) != 2:
-        raise ScanError("task: want SCANDIR SUBMISSION.json TASK_ID")
-    with open(task_args[0], encoding="utf-8") as f:
-        submission = json.load(f)
-    task = task_args[1]
-    points = [scan.point(n) for n in submission["tasks"][int(task)]]
+    try:
+        with open(task_args[0], encoding="utf-8") as f:
+            submission = json.load(f)
+        task = task_args[1]
+        names = submission["tasks"][int(task)]
+    except (IndexError, OSError, ValueError, KeyError, TypeError) as e:
+        raise ScanError(f"task: want SCANDIR SUBMISSION.json TASK_ID of that submission "
+                        f"({e})") from None
+    points = [scan.point(n) for n in names]
     before = [point_status(p).updates_done for p in points]
     outcome = run_points(points, scan.latdiff, submission["ranks"], 1, report)
     after = [point_status(p) for p in points]
-    unfinished = [p.name for p, s in zip(points, after) if s.state != DONE]
+    unfinished = [p.name for p, s in zip(points, after) if s.state not in (DONE, FAILED)]
     if not unfinished:
-        return 0
+        return 1 if any(s.state == FAILED for s in after) else 0
     if outcome.signal != signal.SIGUSR1:
         return EXIT_STOPPED
     stalls = int(os.environ.get(STALLS_VARIABLE, "0")) + 1 if before == [
@@ -166,8 +153,9 @@ def run_task(scan: ScanDir, task_args: List[str], report: Callable[[str, str], N
         report("scan", f"time limit near, and {stalls} tasks in a row got no point further: "
                "not continued (give the tasks more time)")
         return EXIT_STOPPED
-    job = _sbatch([f"--array={task}", f"--export=ALL,{STALLS_VARIABLE}={stalls}",
-                   submission["script"]])
+    job = _sbatch(submission["sbatch"] + [f"--array={task}",
+                                          f"--export=ALL,{STALLS_VARIABLE}={stalls}",
+                                          submission["script"]])
     _record_job(scan, job, task_args[0])
     report("scan", f"time limit near: {', '.join(unfinished)} continue in job {job}_{task}")
     return EXIT_STOPPED
