@@ -33,6 +33,8 @@ enum class Stream : std::uint64_t {
   rbm_gibbs_hidden = 15,    // h | v of block Gibbs, counter (hidden unit, update)
   rbm_gibbs_visible = 16,   // v | h of block Gibbs, counter (visible unit, update)
   rbm_flip = 17,            // single-flip Metropolis of RBM visible units, (unit, update)
+  rbm_ais_visible = 18,     // annealed importance sampling, counter (unit, run, temperature)
+  rbm_ais_hidden = 19,
 };
 
 class CounterRng {

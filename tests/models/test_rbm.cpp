@@ -82,7 +82,7 @@ TEST(GaussianRbm, PartitionFunctionAgainstQuadrature) {
   // is a Gaussian in v, so the trapezoid rule on +-12 s is exact to rounding).
   const RbmParameters p = testing::random_rbm(RbmUnits::gaussian, RbmUnits::binary, 2, 3, 11);
   const Rbm rbm(p, VisibleLayout::blocks(2, MPI_COMM_WORLD));
-  const int n = 300;
+  const int n = 200;
   std::vector<double> terms;
   double z = 0;
   const double lo0 = -14, lo1 = -14, step = 28.0 / n;
