@@ -253,9 +253,14 @@ std::vector<std::vector<double>> LinearScoreTrainer::solve() const {
       std::fill(th.begin(), th.end(), 0.0);
       std::fill(fitted.begin(), fitted.end(), false);
       active.clear();
+      double top_knot = 0;  // the largest weight of a knot in the data
+      for (int k = 0; k < knots; ++k) top_knot = std::max(top_knot, m[k * n + k]);
       for (int k = 0; k < n; ++k) {
         const double d = m[k * n + k];
-        if (d > 0 && std::isfinite(d) && !excluded[k]) {
+        // A knot whose weight is rounding noise (a momentum exactly on the neighbouring knot,
+        // computed 1e-16 off it) is unreached: fitted, it would take ~1e14 from the noise.
+        const bool reached = k >= knots || d > kUnreached * top_knot;
+        if (d > 0 && std::isfinite(d) && reached && !excluded[k]) {
           active.push_back(k);
           scale[k] = 1 / std::sqrt(d);
         }

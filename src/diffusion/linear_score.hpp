@@ -108,7 +108,8 @@ class LinearScoreTrainer {
   // equations of each level, Jacobi scaled to unit diagonal, plus a ridge of kRidge on that
   // diagonal (it moves theta by a relative ~ kRidge * condition number and keeps the Cholesky
   // factorisation defined when basis terms are nearly collinear), solved by Cholesky. A basis
-  // term with no weight in the data (a hat function no lattice momentum reaches, or x = 0) is
+  // term with no weight in the data (a hat function no lattice momentum reaches, or only by
+  // rounding: below kUnreached of the largest knot weight; or x = 0) is
   // left out of the solve; its coefficient is then the linear interpolation of the nearest
   // fitted knot coefficients on either side (constant beyond the last one; 0 for a local term
   // or when nothing was fitted). The effective action must be bounded below, so each scale's
@@ -129,6 +130,9 @@ class LinearScoreTrainer {
   int parameters() const { return params_; }         // basis.parameters()
 
   static constexpr double kRidge = 1e-12;
+  // A knot whose weight in the data is below kUnreached times the largest knot's counts as no
+  // momentum reaching it (a weight of rounding size, ~1e-32 relative, is no data).
+  static constexpr double kUnreached = 1e-20;
 
  private:
   // Offsets into the per-level block of sums_: M (params_ x params_, upper triangle used),

@@ -237,6 +237,25 @@ TEST(LinearScore, TrainedOnFreeFieldSamplesRecoversTheExactScore) {
   }
 }
 
+TEST(LinearScore, KnotsNoMomentumReachesAreInterpolatedNotFitted) {
+  // On 4x4, phat^2 takes only 0, 2, 4, 6, 8, computed with rounding (2.0000000000000004): the
+  // knots u = 1, 3, 5, 7 of a 9-knot basis get weights ~1e-16 from neighbouring momenta. Such
+  // knots must count as unreached (interpolated), not be fitted to ~1e14 from rounding noise.
+  const NoiseProcess noise(schedule());
+  const Geometry g({4, 4}, {}, MPI_COMM_WORLD);
+  const ScoreBasis basis{9, {}};
+  const Theta theta = train(g, noise, 256, basis);
+  for (int level = 1; level <= noise.levels(); ++level) {
+    const double bound = 10 * exact_kernel(noise, level, 0);
+    for (int j = 0; j < 9; ++j)
+      EXPECT_LT(std::abs(theta[level - 1][j]), bound) << "level " << level << " knot " << j;
+    for (int j = 1; j < 9; j += 2)  // interpolated between the fitted even knots
+      EXPECT_NEAR(theta[level - 1][j], 0.5 * (theta[level - 1][j - 1] + theta[level - 1][j + 1]),
+                  1e-12 * bound)
+          << "level " << level << " knot " << j;
+  }
+}
+
 TEST(LinearScore, BitwiseTheSameParametersOnEveryProcessGrid) {
   const NoiseProcess noise(schedule());
   const int n = 24;
