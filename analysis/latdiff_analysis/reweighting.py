@@ -36,11 +36,11 @@ def can_reweight(runs: Sequence[RunFile], key: str) -> bool:
     return all(action_derivative(r, key) is not None for r in runs)
 
 
-def reweight(runs: Sequence[RunFile], cuts: Sequence[int], key: str, c0: float,
-             c: float) -> Dict[str, tuple]:
-    """{observable: (value, error)} of OBSERVABLES at coupling c from replicas `runs` of the
-    point c0 (measurements after cuts[i]), plus "ess": the weights' normalised effective
-    sample size. Raises ValueError when the file has no dS/dc for key."""
+def reweight(runs: Sequence[RunFile], cuts: Sequence[int], key: str, c0: float, c: float,
+             observables: Sequence[str] = OBSERVABLES) -> Dict[str, tuple]:
+    """{observable: (value, error)} of `observables` (of OBSERVABLES) at coupling c from
+    replicas `runs` of the point c0 (measurements after cuts[i]), plus "ess": the weights'
+    normalised effective sample size. Raises ValueError when the file has no dS/dc for key."""
     slopes: List[np.ndarray] = []
     for r, cut in zip(runs, cuts):
         ds = action_derivative(r, key)
@@ -61,8 +61,8 @@ def reweight(runs: Sequence[RunFile], cuts: Sequence[int], key: str, c0: float,
         "binder": lambda a: 1.0 - (a[3] / a[0]) / (3.0 * (a[2] / a[0]) ** 2),
     }
     out = {}
-    for name, f in functions.items():
-        r = gamma_method_derived(series, f, replicas=lengths)
+    for name in observables:
+        r = gamma_method_derived(series, functions[name], replicas=lengths)
         out[name] = (r.value, r.error)
     out["ess"] = (float(w.sum() ** 2 / (w.size * np.sum(w * w))), 0.0)
     return out

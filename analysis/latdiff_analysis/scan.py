@@ -177,7 +177,7 @@ def curve(scan: ScanAnalysis, dims, observable: str) -> Callable[[float], Tuple[
         if c == p.coupling or not (rw and can_reweight(p.runs, scan.coupling_key)):
             return p.estimate(observable)
         try:
-            values = reweight(p.runs, p.cuts, scan.coupling_key, p.coupling, c)
+            values = reweight(p.runs, p.cuts, scan.coupling_key, p.coupling, c, [observable])
         except (ValueError, ArithmeticError):
             f.failed.add(p.names[0])
             return p.estimate(observable)

@@ -13,7 +13,7 @@ import sys
 from typing import List, Optional
 
 from . import slurm
-from .errors import ScanBusyError, ScanError, ScanWriteError
+from .errors import ScanError
 from .layout import ScanDir, create, open_scan_dir, submit_lock
 from .point_state import DONE, FAILED, RUNNING, STATES, point_status
 from .points import expand, resolve
@@ -21,7 +21,7 @@ from .runner import ROOT, run_points
 from .scan_file import OPTIONS, read_scan_file, resolve_options
 
 PROG = "jobs/scan"
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 3
 OPTION_FLAGS = ("ranks", "runner", "concurrency", "points_per_task", "time", "partition",
                 "account", "signal_seconds")
 
@@ -193,12 +193,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         # The reader of the table went away (| head): not an error of the scan.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except ScanBusyError as e:
+    except ScanError as e:  # 2 bad input, 1 a file not written, 4 busy (errors.py)
         print(f"{PROG}: error: {e}", file=sys.stderr)
-        return EXIT_BUSY
-    except ScanWriteError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    except ScanError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return e.exit_code

@@ -99,10 +99,13 @@ def run_points(points: List[PointFiles], latdiff: str, ranks: int, concurrency: 
         for r in running:
             r.request_stop(signum)
 
-    def finish(r: PointRun, code: int) -> None:
-        running.remove(r)
-        codes[r.files.name] = code
-        report(r.files.name, f"exit {code}, {point_status(r.files).state}")
+    def collect_ended() -> None:
+        for r in list(running):
+            code = r.poll()
+            if code is not None:
+                running.remove(r)
+                codes[r.files.name] = code
+                report(r.files.name, f"exit {code}, {point_status(r.files).state}")
 
     previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
     told = False
@@ -123,20 +126,14 @@ def run_points(points: List[PointFiles], latdiff: str, ranks: int, concurrency: 
                 if stopped:  # the signal came while it was starting
                     running[-1].request_stop(stopped[0])
                 report(files.name, "started")
-            for r in list(running):
-                code = r.poll()
-                if code is not None:
-                    finish(r, code)
+            collect_ended()
             time.sleep(0.1)
     except BaseException:
         # Nothing is left running unwatched: the points checkpoint and stop first.
         for r in running:
             r.request_stop(signal.SIGTERM)
         while running:
-            for r in list(running):
-                code = r.poll()
-                if code is not None:
-                    finish(r, code)
+            collect_ended()
             time.sleep(0.1)
         raise
     finally:
