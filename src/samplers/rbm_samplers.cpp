@@ -8,8 +8,12 @@
 namespace latdiff {
 
 void RbmGibbs::sample_hidden(RbmState& s, std::uint64_t update_index) const {
+  sample_hidden(s, rbm_.hidden_input(s.v), update_index);
+}
+
+void RbmGibbs::sample_hidden(RbmState& s, std::span<const double> c,
+                             std::uint64_t update_index) const {
   const RbmUnits units = rbm_.parameters().hidden_units;
-  const std::vector<double> c = rbm_.hidden_input(s.v);
   s.h.resize(c.size());
   for (std::size_t j = 0; j < c.size(); ++j) {
     const double u = hidden_rng_.uniform(j, update_index);

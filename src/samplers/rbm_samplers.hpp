@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "models/rbm.hpp"
@@ -34,6 +35,8 @@ class RbmGibbs {
   UpdateResult update(RbmState& s, std::uint64_t update_index) const;
   // Collective. h ~ p(h | v) alone (the positive phase of training).
   void sample_hidden(RbmState& s, std::uint64_t update_index) const;
+  // Replicated. The same with the hidden inputs c = Rbm::hidden_input(s.v) already at hand.
+  void sample_hidden(RbmState& s, std::span<const double> c, std::uint64_t update_index) const;
   // Local. v ~ p(v | h) alone.
   void sample_visible(RbmState& s, std::uint64_t update_index) const;
 

@@ -9,9 +9,12 @@ namespace latdiff {
 
 namespace {
 
-// Expected value of a hidden unit given its input: sigma(c) (binary) or tanh(c) (spin).
-double hidden_mean(RbmUnits units, double c) {
-  return units == RbmUnits::spin ? std::tanh(c) : Rbm::probability_on(units, c);
+// Expected values of the hidden units given their inputs: sigma(c) (binary) or tanh(c) (spin).
+std::vector<double> hidden_means(RbmUnits units, const std::vector<double>& c) {
+  std::vector<double> mean(c.size());
+  for (std::size_t j = 0; j < c.size(); ++j)
+    mean[j] = units == RbmUnits::spin ? std::tanh(c[j]) : Rbm::probability_on(units, c[j]);
+  return mean;
 }
 
 // Collective: every rank's entries of a vector indexed by global visible unit (zero
@@ -74,11 +77,9 @@ RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::u
   Statistics positive(params_), negative(params_);
   for (const std::vector<double>& v : batch) {
     RbmState s{v, {}};
-    gibbs.sample_hidden(s, draw++);
     const std::vector<double> c = rbm.hidden_input(v);
-    std::vector<double> mean(c.size());
-    for (std::size_t j = 0; j < c.size(); ++j) mean[j] = hidden_mean(hidden, c[j]);
-    positive.add(rbm, v, mean);
+    gibbs.sample_hidden(s, c, draw++);
+    positive.add(rbm, v, hidden_means(hidden, c));
     phases.positive_energy.push_back(rbm.energy(s.v, s.h));
     phases.positive.push_back(std::move(s));
   }
@@ -88,10 +89,7 @@ RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::u
   std::vector<RbmState> chains = settings_.persistent ? persistent_ : phases.positive;
   for (RbmState& s : chains) {
     for (int t = 0; t < settings_.gibbs_steps; ++t) gibbs.update(s, draw++);
-    const std::vector<double> c = rbm.hidden_input(s.v);
-    std::vector<double> mean(c.size());
-    for (std::size_t j = 0; j < c.size(); ++j) mean[j] = hidden_mean(hidden, c[j]);
-    negative.add(rbm, s.v, mean);
+    negative.add(rbm, s.v, hidden_means(hidden, rbm.hidden_input(s.v)));
     phases.negative_energy.push_back(rbm.energy(s.v, s.h));
   }
   if (settings_.persistent) persistent_ = chains;
