@@ -56,10 +56,21 @@ void check_replaceable(const Config& cfg, const std::string& key, const std::str
                      "' holds a chain started from another configuration "
                      "(run.start '" +
                      cfg.run.start + "' has changed since)" + choice);
-  if (inputs.model_checksum && id->inputs.model_checksum != inputs.model_checksum)
-    throw InputError(key + ": '" + path + "' holds a chain run with another score model (" +
-                     "diffusion.model_file '" + cfg.diffusion.model_file + "' has changed since)" +
-                     choice);
+  if (inputs.model_checksum && id->inputs.model_checksum != inputs.model_checksum) {
+    std::string changed;
+    for (const auto& [model_key, model_path] : model_files(cfg))
+      changed += (changed.empty() ? "" : " or ") + model_key + " '" + model_path + "'";
+    throw InputError(key + ": '" + path + "' holds a chain run with another model (" + changed +
+                     " has changed since)" + choice);
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> model_files(const Config& cfg) {
+  std::vector<std::pair<std::string, std::string>> files;
+  if (cfg.model == ModelType::rbm) files.emplace_back("rbm.model_file", cfg.rbm.model_file);
+  if (cfg.sampler.uses_score_model() && cfg.diffusion.score == ScoreKind::trained)
+    files.emplace_back("diffusion.model_file", cfg.diffusion.model_file);
+  return files;
 }
 
 void check_memory(const Config& cfg, MPI_Comm comm) {
@@ -73,7 +84,9 @@ void check_memory(const Config& cfg, MPI_Comm comm) {
   MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &node_ranks);
   MPI_Comm_free(&node);
-  const double need = sites / ranks * node_ranks * kBytesPerSite;
+  double need = sites / ranks * node_ranks * kBytesPerSite;
+  // An RBM's weights are replicated, with as much again for training's gradient and velocity.
+  if (cfg.model == ModelType::rbm) need += 3 * sites * cfg.rbm.hidden * 8.0 * node_ranks;
   const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
   agree<InputError>(comm, [&] {
     if (need > have) {
@@ -98,6 +111,10 @@ void check_distinct_files(const Config& cfg, MPI_Comm comm) {
     files.push_back({"diffusion.model_file (its warm-up output)", warmup});
     files.push_back(
         {"diffusion.model_file (its warm-up checkpoint)", replace_h5_suffix(warmup, ".ckpt.h5")});
+  }
+  if (cfg.model == ModelType::rbm) {
+    files.push_back({"rbm.model_file", cfg.rbm.model_file});
+    files.push_back({"rbm_training.output", cfg.rbm_training.output});
   }
   agree<InputError>(comm, [&] {
     int rank = 0;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "io/config.hpp"
 #include "io/output_file.hpp"
@@ -26,6 +28,10 @@ bool file_exists(const std::string& key, const std::string& path, MPI_Comm comm)
 // chain must have been run with the same.
 void check_replaceable(const Config& cfg, const std::string& key, const std::string& path,
                        MPI_Comm comm, const ChainInputs& inputs = {});
+
+// Local. The deck keys and paths of the model files a chain's identity includes by checksum
+// (ChainInputs::model_checksum): rbm.model_file and/or diffusion.model_file.
+std::vector<std::pair<std::string, std::string>> model_files(const Config& cfg);
 
 // Collective. The files the run writes (output.file, output.checkpoint and, for a trained
 // score, diffusion.model_file with its warm-up output and checkpoint) must be distinct files,

@@ -37,12 +37,12 @@ std::map<std::string, std::string> deck_entries(const std::string& text) {
 }  // namespace
 
 bool may_differ_on_resume(const std::string& key) {
-  // [training] only says how a missing model file is trained; the model itself is part of the
-  // chain's identity by its checksum (attribute model_checksum).
+  // [training] and [rbm_training] only say how a missing model file is trained; the model
+  // itself is part of the chain's identity by its checksum (attribute model_checksum).
   return key == "run.updates" || key == "run.resume" || key == "lattice.procs" ||
          key == "output.checkpoint_every" || key == "output.overwrite" ||
-         key == "output.progress_interval" ||
-         key.starts_with("training.");
+         key == "output.progress_interval" || key.starts_with("training.") ||
+         key.starts_with("rbm_training.");
 }
 
 std::optional<DeckDifference> chain_difference(const std::string& before_deck,

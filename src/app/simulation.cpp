@@ -9,9 +9,12 @@
 #include <optional>
 #include <variant>
 
+#include "app/chain_models.hpp"
 #include "app/preflight.hpp"
 #include "app/progress.hpp"
+#include "app/rbm_stage.hpp"
 #include "app/resume.hpp"
+#include "app/sampler_registry.hpp"
 #include "app/signals.hpp"
 #include "app/summary.hpp"
 #include "app/timestamp.hpp"
@@ -24,58 +27,14 @@
 #include "io/output_file.hpp"
 #include "io/run_lock.hpp"
 #include "lattice/halo_exchange.hpp"
-#include "models/phi4.hpp"
 #include "observables/measurement.hpp"
 #include "random/counter_rng.hpp"
-#include "samplers/diffusion_generator.hpp"
-#include "samplers/diffusion_mh.hpp"
-#include "samplers/hmc.hpp"
-#include "samplers/langevin.hpp"
-#include "samplers/mala.hpp"
-#include "samplers/metropolis.hpp"
+#include "random/splitmix64.hpp"
 #include "stats/importance_weights.hpp"
 
 namespace latdiff {
 
 namespace {
-
-using Sampler =
-    std::variant<Metropolis<Phi4Model>, Hmc<Phi4Model>, Langevin<Phi4Model>, Mala<Phi4Model>,
-                 DiffusionMh<Phi4Model>, DiffusionGenerator<Phi4Model>>;
-
-// Collective (a Fourier-accelerated sampler plans its FFT). `diffusion` is the noise process
-// and score of the samplers of uses_score_model, null otherwise.
-Sampler make_sampler(SamplerType type, const Config& cfg, const Phi4Model& model, const Geometry& g,
-                     DiffusionModel* diffusion) {
-  const SamplerConfig& s = cfg.sampler;
-  const std::uint64_t seed = cfg.run.seed;
-  const bool fa = s.fourier_acceleration;  // Metropolis ignores it
-  switch (type) {
-    case SamplerType::metropolis:
-      return Sampler(std::in_place_index<0>, model, g, MetropolisParams{s.step, s.hits}, seed);
-    case SamplerType::hmc:
-      return Sampler(std::in_place_index<1>, model, g,
-                     HmcParams{s.integrator, s.trajectory_length, s.md_steps, fa, s.fa_mass2},
-                     seed);
-    case SamplerType::langevin:
-      return Sampler(std::in_place_index<2>, model, g,
-                     LangevinParams{s.langevin_scheme, s.langevin_step, fa, s.fa_mass2}, seed);
-    case SamplerType::mala:
-      return Sampler(std::in_place_index<3>, model, g, MalaParams{s.langevin_step, fa, s.fa_mass2},
-                     seed);
-    case SamplerType::diffusion:
-      return Sampler(std::in_place_index<4>, model, g, diffusion->noise(), diffusion->score(),
-                     DiffusionParams{diffusion->depth(), diffusion->gaussian_prior()}, seed);
-    case SamplerType::generate: {
-      const DiffusionConfig& d = cfg.diffusion;
-      return Sampler(
-          std::in_place_index<5>, model, g, diffusion->noise(), diffusion->score(),
-          GeneratorParams{d.generator, d.corrector_steps, d.snr, diffusion->gaussian_prior()},
-          seed);
-    }
-  }
-  throw std::logic_error("make_sampler: unhandled sampler type");
-}
 
 // Samplers with an accept/reject step report -log of their Metropolis ratio (/sampler/delta_h;
 // NaN in the rows of an interleaved sampler without one).
@@ -103,14 +62,16 @@ bool is_start_file(const std::string& start) {
 }
 
 // Collective. The configuration a fresh chain starts from.
-void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
+template <class Model>
+void initial_configuration(const Config& cfg, const Geometry& g, const Model& model, Field& phi) {
+  using Values = ChainModel<Model>;
   const std::string& start = cfg.run.start;
   if (start == "cold") {
-    std::fill(phi.begin(), phi.end(), 0.0);
+    std::fill(phi.begin(), phi.end(), Values::cold_value(model));
   } else if (start == "hot") {
     CounterRng rng(cfg.run.seed, Stream::hot_start);
     for_each_site(g, [&](std::size_t p, std::int64_t gi) {
-      phi[p] = 2 * rng.uniform(static_cast<std::uint64_t>(gi), 0) - 1;
+      phi[p] = Values::hot_value(model, rng.uniform(static_cast<std::uint64_t>(gi), 0));
     });
   } else {  // is_start_file(start)
     try {
@@ -118,17 +79,32 @@ void initial_configuration(const Config& cfg, const Geometry& g, Field& phi) {
     } catch (const IoError& e) {
       throw IoError(std::string("run.start: ") + e.what());
     }
-    // A NaN or inf would make every later update fail or be rejected.
+    // A NaN or inf (or a value a discrete model does not have) would make every later update
+    // fail or be rejected.
     agree<InputError>(g.comm(), [&] {
       for_each_site(g, [&](std::size_t p, std::int64_t gi) {
+        const std::string site = " at site " + std::to_string(gi) +
+                                 " (global row-major index); choose another " + "run.start_index";
         if (!std::isfinite(phi[p]))
-          throw InputError("run.start: '" + start + "': the configuration holds a non-finite " +
-                           "value (NaN or inf) at site " + std::to_string(gi) +
-                           " (global row-major index); choose another run.start_index");
+          throw InputError("run.start: '" + start +
+                           "': the configuration holds a non-finite value (NaN or inf)" + site);
+        if (!Values::admissible(model, phi[p]))
+          throw InputError("run.start: '" + start + "': the configuration holds " +
+                           std::to_string(phi[p]) + ", not a " + Values::admissible_text(model) +
+                           " value," + site);
       });
     });
   }
   HaloExchange(g).exchange(phi);
+}
+
+// The checksum of the models a chain runs with: its own (read from a file) and its trained
+// score, folded together when there are both.
+std::optional<std::uint64_t> combined_checksum(std::optional<std::uint64_t> model,
+                                               std::optional<std::uint64_t> score) {
+  if (!model) return score;
+  if (!score) return model;
+  return splitmix64(*model ^ splitmix64(*score));
 }
 
 // Tail of a per-update series from update index `first` on (drops thermalization).
@@ -138,23 +114,25 @@ std::vector<double> tail_from(std::vector<double> v, std::int64_t first) {
   return v;
 }
 
+template <class Model>
 class Chain {
  public:
   Chain(const Config& cfg, MPI_Comm comm)
       : cfg_(cfg),
         g_(cfg.lattice.dims, cfg.lattice.procs, comm),
-        model_(g_, cfg.action),
-        diffusion_(cfg.sampler.uses_score_model()
-                       ? std::make_unique<DiffusionModel>(cfg.diffusion, g_, model_.couplings())
-                       : nullptr),
-        sampler_(make_sampler(cfg.sampler.type, cfg, model_, g_, diffusion_.get())),
+        model_(ChainModel<Model>::make(cfg, g_)),
+        diffusion_(cfg.sampler.uses_score_model() ? ChainModel<Model>::diffusion(cfg, g_, model_)
+                                                  : nullptr),
+        sampler_(make_sampler<Model>(cfg.sampler.type, context())),
         interleaved_(cfg.sampler.interleave == Interleave::none
                          ? std::nullopt
-                         : std::optional<Sampler>(make_sampler(cfg.sampler.interleaved_type(), cfg,
-                                                               model_, g_, diffusion_.get()))),
+                         : std::optional<Sampler>(
+                               make_sampler<Model>(cfg.sampler.interleaved_type(), context()))),
         phi_(make_field(g_)),
         two_point_(cfg.output, g_) {
-    if (diffusion_) inputs_.model_checksum = diffusion_->model_checksum();
+    inputs_.model_checksum =
+        combined_checksum(ChainModel<Model>::checksum(model_),
+                          diffusion_ ? diffusion_->model_checksum() : std::nullopt);
   }
 
   // Collective. Keeps the locks of the chain's files (lock_chain_files: taken before any look
@@ -195,7 +173,7 @@ class Chain {
       resumed_ = true;
       return;
     }
-    initial_configuration(cfg_, g_, phi_);
+    initial_configuration(cfg_, g_, model_, phi_);
     if (is_start_file(cfg_.run.start))
       inputs_.start_checksum = checkpoint_checksum(g_, phi_, ChainState{});
     check_replaceable(cfg_, "output.file", out, g_.comm(), inputs_);
@@ -269,6 +247,9 @@ class Chain {
   }
 
  private:
+  using Sampler = SamplerVariant<Model>;
+
+  SamplerContext<Model> context() { return {cfg_, model_, g_, diffusion_.get()}; }
   std::int64_t total_updates() const { return cfg_.run.thermalize + cfg_.run.updates; }
 
   // The proposal's log-weight of update k (0-based), and at the end of an ESS block (update
@@ -299,13 +280,13 @@ class Chain {
       if (cfg_.sampler.type_of_update(k) == SamplerType::diffusion) ess_block_.push_back(w[k]);
   }
 
-  // Collective. A resumed diffusion chain must go on with the frozen score it started with.
+  // Collective. A resumed chain must go on with the frozen models it started with.
   void check_model_unchanged() const {
     if (!inputs_.model_checksum) return;
     const std::optional<ChainIdentity> id = probe_chain(cfg_.output.file);
     if (!id || id->inputs.model_checksum != inputs_.model_checksum)
-      throw ResumeError("diffusion.model_file: '" + cfg_.diffusion.model_file +
-                        "' is not the score model that output file '" + cfg_.output.file +
+      throw ResumeError(model_files(cfg_).front().first + ": '" + model_files(cfg_).front().second +
+                        "' is not the model that output file '" + cfg_.output.file +
                         "' was run with (checksums differ); restore that model file, or start "
                         "afresh with --run.resume=never --output.overwrite=true");
   }
@@ -357,7 +338,7 @@ class Chain {
   const Config& cfg_;
   RunLock lock_;  // first member: released last
   Geometry g_;
-  Phi4Model model_;
+  Model model_;
   std::unique_ptr<DiffusionModel> diffusion_;  // sampler.type = diffusion only
   Sampler sampler_;
   std::optional<Sampler> interleaved_;  // sampler.interleave, when set
@@ -374,10 +355,9 @@ class Chain {
 
 }  // namespace
 
-RunLock lock_chain_files(const Config& cfg, MPI_Comm comm) {
+RunLock lock_files(const std::vector<RunLock::Target>& targets, MPI_Comm comm) {
   try {
-    return RunLock({{"output.file", cfg.output.file}, {"output.checkpoint", cfg.output.checkpoint}},
-                   comm);
+    return RunLock(targets, comm);
   } catch (const LockHeld& e) {
     throw BusyError(e.what());
   } catch (const LockError& e) {
@@ -385,10 +365,18 @@ RunLock lock_chain_files(const Config& cfg, MPI_Comm comm) {
   }
 }
 
-int run_chain(const Config& cfg, MPI_Comm comm, RunLock lock) {
-  std::unique_ptr<Chain> chain;
+RunLock lock_chain_files(const Config& cfg, MPI_Comm comm) {
+  return lock_files(
+      {{"output.file", cfg.output.file}, {"output.checkpoint", cfg.output.checkpoint}}, comm);
+}
+
+namespace {
+
+template <class Model>
+int run_chain_of(const Config& cfg, MPI_Comm comm, RunLock lock) {
+  std::unique_ptr<Chain<Model>> chain;
   try {
-    chain = std::make_unique<Chain>(cfg, comm);
+    chain = std::make_unique<Chain<Model>>(cfg, comm);
     chain->prepare(std::move(lock));
   } catch (const std::bad_alloc&) {
     // Memory the estimate of check_memory did not foresee (other processes on the node).
@@ -412,12 +400,27 @@ int run_chain(const Config& cfg, MPI_Comm comm, RunLock lock) {
   return completed ? kExitOk : kExitInterrupted;
 }
 
+}  // namespace
+
+int run_chain(const Config& cfg, MPI_Comm comm, RunLock lock) {
+  switch (cfg.model) {
+    case ModelType::phi4:
+      return run_chain_of<Phi4Model>(cfg, comm, std::move(lock));
+    case ModelType::rbm:
+      return run_chain_of<RbmFieldModel>(cfg, comm, std::move(lock));
+  }
+  throw std::logic_error("run_chain: unhandled model type");
+}
+
 int run_simulation(const Config& cfg, MPI_Comm comm) {
   install_stop_signal_handlers();
   check_memory(cfg, comm);
   check_distinct_files(cfg, comm);
   // Before the training stage, so that a second run on the same files stops at once.
   RunLock lock = lock_chain_files(cfg, comm);
+  if (const int code = prepare_rbm_model(cfg, comm); code != kExitOk) return code;
+  // An RBM job without updates is its model stage alone (training, or a model file to write).
+  if (cfg.model == ModelType::rbm && cfg.run.thermalize + cfg.run.updates == 0) return kExitOk;
   if (const int code = prepare_score_model(cfg, comm); code != kExitOk) return code;
   return run_chain(cfg, comm, std::move(lock));
 }

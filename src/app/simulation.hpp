@@ -5,6 +5,8 @@
 
 #include <mpi.h>
 
+#include <vector>
+
 #include "app/errors.hpp"
 #include "io/config.hpp"
 #include "io/run_lock.hpp"
@@ -16,8 +18,11 @@ namespace latdiff {
 // exceptions for failures while running (app/error_exit.hpp ends the job either way).
 int run_simulation(const Config& cfg, MPI_Comm comm);
 
-// Collective over comm. Locks output.file and output.checkpoint of cfg (io/run_lock.hpp);
-// throws BusyError when another run holds them, InputError when they cannot be locked.
+// Collective over comm. Locks the files of `targets` (io/run_lock.hpp); throws BusyError when
+// another run holds one, InputError when one cannot be locked.
+RunLock lock_files(const std::vector<RunLock::Target>& targets, MPI_Comm comm);
+
+// Collective over comm. lock_files of output.file and output.checkpoint of cfg.
 RunLock lock_chain_files(const Config& cfg, MPI_Comm comm);
 
 // Collective over comm. The chain of cfg alone (run_simulation without its set-up and training

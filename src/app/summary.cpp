@@ -33,7 +33,10 @@ const char* step_size_keys(std::optional<SamplerType> sampler) {
     case SamplerType::diffusion:
       return "the path length: raise diffusion.levels, or set diffusion.depth below it";
     case SamplerType::generate:
-      return "nothing: generated configurations are always taken";
+    case SamplerType::gibbs:
+      return "nothing: these updates are always taken";
+    case SamplerType::flip:
+      return "nothing: single flips are the smallest moves (a low rate means a cold model)";
   }
   return "the sampler's step size";
 }

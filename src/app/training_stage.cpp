@@ -184,14 +184,7 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
     return kExitOk;
   };
   if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
-  RunLock lock;
-  try {
-    lock = RunLock({{"diffusion.model_file", dif.model_file}}, comm);
-  } catch (const LockHeld& e) {
-    throw BusyError(e.what());
-  } catch (const LockError& e) {
-    throw InputError(e.what());
-  }
+  const RunLock lock = lock_files({{"diffusion.model_file", dif.model_file}}, comm);
   // Another run may have written it between the look and the lock.
   if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
   check_model_path(dif.model_file, comm);

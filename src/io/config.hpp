@@ -8,10 +8,11 @@
 
 namespace latdiff {
 
+enum class ModelType { phi4, rbm };
 enum class ActionForm { hopping, mass };
-enum class SamplerType { metropolis, hmc, langevin, mala, diffusion, generate };
+enum class SamplerType { metropolis, hmc, langevin, mala, diffusion, generate, gibbs, flip };
 // sampler.interleave: none, or a sampler type run between the updates of sampler.type.
-enum class Interleave { none, metropolis, hmc, langevin, mala, diffusion };
+enum class Interleave { none, metropolis, hmc, langevin, mala, diffusion, gibbs, flip };
 enum class Integrator { leapfrog, omelyan };
 enum class LangevinScheme { euler, leimkuhler_matthews };
 enum class ResumeMode { automatic, never };
@@ -40,6 +41,57 @@ struct ActionConfig {
   double g = 0.0;       // mass form, >= 0
 
   friend bool operator==(const ActionConfig&, const ActionConfig&) = default;
+};
+
+// [rbm]: a restricted Boltzmann machine (models/rbm.hpp) whose visible units are the sites of
+// lattice.dims (n_v = V, row-major global order).
+enum class RbmUnitsChoice { binary, spin, gaussian };
+enum class RbmVisibleLayout { lattice, vector };
+
+struct RbmConfig {
+  RbmUnitsChoice visible_units = RbmUnitsChoice::binary;
+  RbmUnitsChoice hidden_units = RbmUnitsChoice::binary;  // binary or spin
+  RbmVisibleLayout visible = RbmVisibleLayout::lattice;
+  std::int64_t hidden = 16;           // n_h
+  std::string model_file;             // resolved: never empty when model.type = rbm
+  std::vector<double> weights;        // initial W, row-major n_v x n_h; empty: random
+  std::vector<double> visible_bias;   // initial a (Gaussian: mu); empty: 0
+  std::vector<double> hidden_bias;    // initial b; empty: 0
+  std::vector<double> visible_sigma;  // Gaussian: s; empty: 1
+  double init_scale = 0.01;           // random initial W ~ N(0, init_scale^2)
+
+  friend bool operator==(const RbmConfig&, const RbmConfig&) = default;
+};
+
+enum class RbmTrainingMethod { cd, pcd };
+enum class RbmDataTransform { automatic, sign, value };
+enum class LearningRateSchedule { constant, linear, exponential };
+enum class LogLikelihoodMethod { automatic, exact, ais, none };
+
+// [rbm_training]: CD-k / PCD training of the RBM when rbm.model_file does not exist yet.
+struct RbmTrainingConfig {
+  std::string data;  // HDF5 file; empty: no training
+  std::string dataset = "/configurations/phi";
+  RbmDataTransform transform = RbmDataTransform::automatic;
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 10;
+  RbmTrainingMethod method = RbmTrainingMethod::cd;
+  int gibbs_steps = 1;
+  int chains = 10;
+  double learning_rate = 0.05;
+  double learning_rate_final = 0.05;
+  LearningRateSchedule schedule = LearningRateSchedule::constant;
+  double momentum = 0.5;
+  double weight_decay = 0.0;
+  double holdout = 0.2;
+  std::int64_t record_every = 0;  // record the phases of every n-th step (0: none)
+  bool print_phases = false;
+  LogLikelihoodMethod log_likelihood = LogLikelihoodMethod::automatic;
+  int ais_runs = 100;
+  int ais_temperatures = 100;
+  std::string output;  // resolved: never empty
+
+  friend bool operator==(const RbmTrainingConfig&, const RbmTrainingConfig&) = default;
 };
 
 struct SamplerConfig {
@@ -83,6 +135,10 @@ struct SamplerConfig {
         return SamplerType::mala;
       case Interleave::diffusion:
         return SamplerType::diffusion;
+      case Interleave::gibbs:
+        return SamplerType::gibbs;
+      case Interleave::flip:
+        return SamplerType::flip;
     }
     return type;
   }
@@ -154,10 +210,13 @@ struct OutputConfig {
 
 struct Config {
   LatticeConfig lattice;
+  ModelType model = ModelType::phi4;
   ActionConfig action;
+  RbmConfig rbm;
   SamplerConfig sampler;
   DiffusionConfig diffusion;
   TrainingConfig training;
+  RbmTrainingConfig rbm_training;
   RunConfig run;
   OutputConfig output;
   std::string resolved_text;  // the full resolved deck as INI text (every key, with values)

@@ -204,6 +204,27 @@ Key int_list_key(std::string section, std::string name, Get get, std::size_t min
           }};
 }
 
+// Space-separated real numbers, any count (empty allowed).
+template <class Get>
+Key real_list_key(std::string section, std::string name, Get get, std::string meaning) {
+  return {std::move(section),
+          std::move(name),
+          "space-separated real numbers, or empty",
+          std::move(meaning),
+          false,
+          [get](Config& c, const std::string& text) {
+            std::vector<double> values;
+            std::istringstream words(text);
+            for (std::string word; words >> word;) values.push_back(parse_number<double>(word));
+            get(c) = std::move(values);
+          },
+          [get](const Config& c) {
+            std::vector<std::string> words;
+            for (double v : get(c)) words.push_back(format_number(v));
+            return join(words, " ");
+          }};
+}
+
 template <class E>
 using Names = std::vector<std::pair<E, std::string>>;
 
@@ -269,6 +290,12 @@ std::vector<Key> deck_keys() {
           "MPI process grid, one entry per dimension, each dividing its extent; the "
           "product must equal the number of ranks. Empty: chosen automatically."),
       choice_key(
+          "model", "type", [](auto& c) -> auto& { return c.model; },
+          {{ModelType::phi4, "phi4"}, {ModelType::rbm, "rbm"}},
+          "What is sampled. phi4: lattice phi^4 theory (keys of [action]); rbm: a restricted "
+          "Boltzmann machine, p(v) ~ exp(-F(v)) over its visible units v (keys of [rbm]; "
+          "trained first by [rbm_training] when rbm.model_file does not exist)."),
+      choice_key(
           "action", "form", [](auto& c) -> auto& { return c.action.form; },
           {{ActionForm::hopping, "hopping"}, {ActionForm::mass, "mass"}},
           "Parametrisation of the phi^4 action:\n"
@@ -290,20 +317,72 @@ std::vector<Key> deck_keys() {
           "action", "g", [](auto& c) -> auto& { return c.action.g; }, non_negative,
           "Quartic coupling (mass form)."),
       choice_key(
+          "rbm", "visible_units", [](auto& c) -> auto& { return c.rbm.visible_units; },
+          {{RbmUnitsChoice::binary, "binary"},
+           {RbmUnitsChoice::spin, "spin"},
+           {RbmUnitsChoice::gaussian, "gaussian"}},
+          "Visible units of the RBM: binary {0, 1} or spin {-1, +1}, E = -a.v - b.h - v.W h; "
+          "gaussian (real, Cho-Ilin-Raiko), E = sum_i (v_i - a_i)^2 / (2 s_i^2) - sum_ij (v_i / "
+          "s_i^2) W_ij h_j - b.h."),
+      choice_key(
+          "rbm", "hidden_units", [](auto& c) -> auto& { return c.rbm.hidden_units; },
+          {{RbmUnitsChoice::binary, "binary"}, {RbmUnitsChoice::spin, "spin"}},
+          "Hidden units of the RBM: binary {0, 1} or spin {-1, +1}."),
+      choice_key(
+          "rbm", "visible", [](auto& c) -> auto& { return c.rbm.visible; },
+          {{RbmVisibleLayout::lattice, "lattice"}, {RbmVisibleLayout::vector, "vector"}},
+          "Where the n_v = product of lattice.dims visible units live. lattice: on the sites of "
+          "lattice.dims (row-major global order), decomposed by lattice.procs like a phi^4 "
+          "field; chains measure the phi^4 observables on v. vector: a plain vector split into "
+          "contiguous blocks over any number of ranks (e.g. lattice.dims = 784 for 28 x 28 "
+          "images); training only (run.updates = 0)."),
+      number_key(
+          "rbm", "hidden", [](auto& c) -> auto& { return c.rbm.hidden; }, Bound{1},
+          "Number of hidden units n_h."),
+      string_key(
+          "rbm", "model_file", [](auto& c) -> auto& { return c.rbm.model_file; }, true,
+          "RBM model file (HDF5; README \"RBM model files\"): used as it is when it exists "
+          "(frozen; delete it to retrain), else written after [rbm_training] (or from the "
+          "initial parameters below when rbm_training.data is empty). Its sizes and unit kinds "
+          "must be the deck's. Empty: output.file with its .h5 suffix replaced by .rbm.h5."),
+      real_list_key(
+          "rbm", "weights", [](auto& c) -> auto& { return c.rbm.weights; },
+          "Initial W, n_v * n_h values in row-major order (W_11 ... W_1n_h W_21 ...). Empty: "
+          "W_ij ~ N(0, rbm.init_scale^2), drawn from run.seed."),
+      real_list_key(
+          "rbm", "visible_bias", [](auto& c) -> auto& { return c.rbm.visible_bias; },
+          "Initial visible biases a (gaussian units: the means), n_v values. Empty: 0."),
+      real_list_key(
+          "rbm", "hidden_bias", [](auto& c) -> auto& { return c.rbm.hidden_bias; },
+          "Initial hidden biases b, n_h values. Empty: 0."),
+      real_list_key(
+          "rbm", "visible_sigma", [](auto& c) -> auto& { return c.rbm.visible_sigma; },
+          "gaussian visible units: the widths s_i > 0, n_v values (kept fixed by training). "
+          "Empty: 1."),
+      number_key(
+          "rbm", "init_scale", [](auto& c) -> auto& { return c.rbm.init_scale; }, non_negative,
+          "Standard deviation of the random initial weights (empty rbm.weights)."),
+      choice_key(
           "sampler", "type", [](auto& c) -> auto& { return c.sampler.type; },
           {{SamplerType::metropolis, "metropolis"},
            {SamplerType::hmc, "hmc"},
            {SamplerType::langevin, "langevin"},
            {SamplerType::mala, "mala"},
            {SamplerType::diffusion, "diffusion"},
-           {SamplerType::generate, "generate"}},
+           {SamplerType::generate, "generate"},
+           {SamplerType::gibbs, "gibbs"},
+           {SamplerType::flip, "flip"}},
           "metropolis: checkerboard local Metropolis sweeps; hmc: hybrid Monte Carlo "
           "trajectories; langevin: unadjusted Langevin steps (stochastic quantization, "
           "O(eps) or O(eps^2) step-size bias); mala: Metropolis-adjusted Langevin (exact); "
           "diffusion: diffusion-model proposals with an exact Metropolis-Hastings test on "
           "their generation paths (keys of [diffusion]); generate: every update a fresh "
           "configuration generated by the score model with diffusion.generator and no "
-          "Metropolis-Hastings test, NOT a sampler of the target: it shows the raw model's bias."),
+          "Metropolis-Hastings test, NOT a sampler of the target: it shows the raw model's bias. "
+          "RBMs (model.type = rbm): gibbs, block Gibbs sweeps h ~ p(h | v), v ~ p(v | h) (any "
+          "units); flip, single-flip Metropolis on p(v) over every visible unit in turn "
+          "(binary or spin units); gaussian visible units also take hmc, langevin and mala on "
+          "the free energy F(v)."),
       number_key(
           "sampler", "step", [](auto& c) -> auto& { return c.sampler.step; }, positive,
           "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
@@ -357,7 +436,9 @@ std::vector<Key> deck_keys() {
            {Interleave::hmc, "hmc"},
            {Interleave::langevin, "langevin"},
            {Interleave::mala, "mala"},
-           {Interleave::diffusion, "diffusion"}},
+           {Interleave::diffusion, "diffusion"},
+           {Interleave::gibbs, "gibbs"},
+           {Interleave::flip, "flip"}},
           "A second sampler mixed into the chain: each cycle is one sampler.type update followed "
           "by sampler.interleave_updates updates of this one (same [sampler] and [diffusion] "
           "keys), every update a row of /sampler. Each is exact, so the mixture is. none: "
@@ -489,6 +570,105 @@ std::vector<Key> deck_keys() {
           "site-local terms miss at high noise. Each b >= 2 costs two FFTs per score evaluation, "
           "the "
           "zero mode none."),
+      string_key(
+          "rbm_training", "data", [](auto& c) -> auto& { return c.rbm_training.data; }, true,
+          "Training data of the RBM (HDF5 file): rbm_training.dataset holds one configuration "
+          "per row. Empty: no training; the model file gets the initial parameters of [rbm]."),
+      string_key(
+          "rbm_training", "dataset", [](auto& c) -> auto& { return c.rbm_training.dataset; }, false,
+          "Dataset of rbm_training.data: a latdiff output file's /configurations/phi [N, "
+          "lattice.dims], or any real [N, n_v] array (row-major visible units)."),
+      choice_key(
+          "rbm_training", "transform", [](auto& c) -> auto& { return c.rbm_training.transform; },
+          {{RbmDataTransform::automatic, "auto"},
+           {RbmDataTransform::sign, "sign"},
+           {RbmDataTransform::value, "value"}},
+          "How data values x become visible values v. sign: v = on if x > 0, off if x < 0 (x = 0 "
+          "is refused), for binary or spin units (Ising spins of a phi^4 field); value: v = x, "
+          "which must be exactly 0 or 1 (binary), -1 or +1 (spin), or finite (gaussian). auto: "
+          "value for gaussian units and for data already made of the units' two values, else "
+          "sign."),
+      count_key(
+          "rbm_training", "epochs", [](auto& c) -> auto& { return c.rbm_training.epochs; },
+          non_negative, "Passes over the training configurations."),
+      count_key(
+          "rbm_training", "batch_size", [](auto& c) -> auto& { return c.rbm_training.batch_size; },
+          at_least_one,
+          "Configurations per minibatch (the last of an epoch may be smaller); each epoch visits "
+          "them in a new random order drawn from run.seed."),
+      choice_key(
+          "rbm_training", "method", [](auto& c) -> auto& { return c.rbm_training.method; },
+          {{RbmTrainingMethod::cd, "cd"}, {RbmTrainingMethod::pcd, "pcd"}},
+          "Negative phase: cd, CD-k chains started at the minibatch; pcd, persistent chains "
+          "(rbm_training.chains of them) carried from step to step."),
+      number_key(
+          "rbm_training", "gibbs_steps",
+          [](auto& c) -> auto& { return c.rbm_training.gibbs_steps; }, at_least_one,
+          "k: block-Gibbs sweeps of the negative phase per step."),
+      number_key(
+          "rbm_training", "chains", [](auto& c) -> auto& { return c.rbm_training.chains; },
+          at_least_one, "pcd: number of persistent chains."),
+      number_key(
+          "rbm_training", "learning_rate",
+          [](auto& c) -> auto& { return c.rbm_training.learning_rate; }, positive,
+          "Learning rate of the first step."),
+      number_key(
+          "rbm_training", "learning_rate_final",
+          [](auto& c) -> auto& { return c.rbm_training.learning_rate_final; }, positive,
+          "Learning rate of the last step (schedule linear or exponential)."),
+      choice_key(
+          "rbm_training", "schedule", [](auto& c) -> auto& { return c.rbm_training.schedule; },
+          {{LearningRateSchedule::constant, "constant"},
+           {LearningRateSchedule::linear, "linear"},
+           {LearningRateSchedule::exponential, "exponential"}},
+          "Learning rate over the steps s = 0 ... S-1: constant (learning_rate), linear or "
+          "exponential (geometric) from learning_rate to learning_rate_final."),
+      number_key(
+          "rbm_training", "momentum", [](auto& c) -> auto& { return c.rbm_training.momentum; },
+          non_negative,
+          "Classical momentum mu (< 1): velocity = mu velocity + step, theta += velocity."),
+      number_key(
+          "rbm_training", "weight_decay",
+          [](auto& c) -> auto& { return c.rbm_training.weight_decay; }, non_negative,
+          "L2 weight decay of W: each step adds -learning_rate weight_decay W."),
+      number_key(
+          "rbm_training", "holdout", [](auto& c) -> auto& { return c.rbm_training.holdout; },
+          non_negative,
+          "Fraction (< 1) of the configurations, the last ones, kept out of training; their "
+          "mean log-likelihood is reported per epoch."),
+      count_key(
+          "rbm_training", "record_every",
+          [](auto& c) -> auto& { return c.rbm_training.record_every; }, non_negative,
+          "Record the positive- and negative-phase states and energies of every n-th step "
+          "under /rbm/positive and /rbm/negative of rbm_training.output (0 = none)."),
+      choice_key(
+          "rbm_training", "print_phases",
+          [](auto& c) -> auto& { return c.rbm_training.print_phases; },
+          {{false, "false"}, {true, "true"}},
+          "Also print the recorded phases (states and energies) on standard output; for small "
+          "models."),
+      choice_key(
+          "rbm_training", "log_likelihood",
+          [](auto& c) -> auto& { return c.rbm_training.log_likelihood; },
+          {{LogLikelihoodMethod::automatic, "auto"},
+           {LogLikelihoodMethod::exact, "exact"},
+           {LogLikelihoodMethod::ais, "ais"},
+           {LogLikelihoodMethod::none, "none"}},
+          "log Z for the per-epoch log-likelihood: exact (enumerating the smaller layer, at most "
+          "30 units), ais (annealed importance sampling, binary or spin visible units), auto "
+          "(exact up to 20 enumerated units, else ais, else none), none."),
+      number_key(
+          "rbm_training", "ais_runs", [](auto& c) -> auto& { return c.rbm_training.ais_runs; },
+          Bound{2}, "AIS: independent annealing runs."),
+      number_key(
+          "rbm_training", "ais_temperatures",
+          [](auto& c) -> auto& { return c.rbm_training.ais_temperatures; }, at_least_one,
+          "AIS: intermediate temperatures per run."),
+      string_key(
+          "rbm_training", "output", [](auto& c) -> auto& { return c.rbm_training.output; }, true,
+          "Training record (HDF5; README \"RBM training records\"): per-epoch log-likelihood and "
+          "reconstruction error, and the recorded phases. Empty: rbm.model_file with .h5 "
+          "replaced by .training.h5."),
       number_key(
           "run", "seed", [](auto& c) -> auto& { return c.run.seed; }, {},
           "64-bit seed of the counter-based RNG; the chain does not depend on the "
@@ -743,6 +923,107 @@ constexpr int kMaxKnots = 1000;
 // Largest diffusion.ess_block: a block's log-weights are held in memory (80 MB).
 constexpr std::int64_t kMaxEssBlock = 10'000'000;
 
+// The sampler names of the deck, for messages.
+std::string sampler_name(SamplerType t) {
+  switch (t) {
+    case SamplerType::metropolis:
+      return "metropolis";
+    case SamplerType::hmc:
+      return "hmc";
+    case SamplerType::langevin:
+      return "langevin";
+    case SamplerType::mala:
+      return "mala";
+    case SamplerType::diffusion:
+      return "diffusion";
+    case SamplerType::generate:
+      return "generate";
+    case SamplerType::gibbs:
+      return "gibbs";
+    case SamplerType::flip:
+      return "flip";
+  }
+  throw std::logic_error("sampler_name: unhandled sampler type");
+}
+
+// Whether sampler type t applies to the deck's model (and, for an RBM, its visible units).
+// The check names the key (sampler.type or sampler.interleave) that selected t.
+void check_sampler_applies(const Config& c, SamplerType t, const std::string& key) {
+  const bool rbm = c.model == ModelType::rbm;
+  const bool rbm_sampler = t == SamplerType::gibbs || t == SamplerType::flip;
+  if (!rbm && rbm_sampler)
+    throw DeckError(key + ": " + sampler_name(t) +
+                    " samples restricted Boltzmann machines (model.type = rbm), not phi^4");
+  if (!rbm) return;
+  const bool gaussian = c.rbm.visible_units == RbmUnitsChoice::gaussian;
+  if (!gaussian && !rbm_sampler)
+    throw DeckError(key + ": " + sampler_name(t) +
+                    " needs continuous visible units (rbm.visible_units = gaussian); binary and "
+                    "spin RBMs take gibbs or flip");
+  if (gaussian && t == SamplerType::flip)
+    throw DeckError(key +
+                    ": flip needs binary or spin visible units; gaussian RBMs take gibbs, "
+                    "hmc, langevin or mala");
+  if (t == SamplerType::diffusion || t == SamplerType::generate)
+    throw DeckError(key + ": " + sampler_name(t) +
+                    " is not available for model.type = rbm in this version; gaussian RBMs take "
+                    "gibbs, hmc, langevin or mala");
+  if (gaussian && t == SamplerType::metropolis)
+    throw DeckError(key +
+                    ": metropolis needs an action local in the sites, which an RBM's free "
+                    "energy is not; gaussian RBMs take gibbs, hmc, langevin or mala");
+}
+
+// The entries an explicit [rbm] parameter list must have.
+void check_rbm_list(const std::vector<double>& values, std::int64_t count, const std::string& key,
+                    const std::string& shape) {
+  if (!values.empty() && static_cast<std::int64_t>(values.size()) != count)
+    throw DeckError(key + ": needs " + shape + " = " + format_number(count) + " values (got " +
+                    std::to_string(values.size()) + ")");
+}
+
+void check_rbm(Config& c) {
+  if (c.model != ModelType::rbm) return;
+  RbmConfig& r = c.rbm;
+  if (r.hidden_units == RbmUnitsChoice::gaussian)
+    throw DeckError("rbm.hidden_units: must be binary or spin (got gaussian)");
+  std::int64_t n_v = 1;
+  for (int L : c.lattice.dims) n_v *= L;  // each < 2^31, at most 4: fits when n_v * n_h does
+  if (r.hidden > (std::int64_t{1} << 40) / n_v)
+    throw DeckError("rbm.hidden: n_v * n_h must be <= 2^40 (got " + format_number(n_v) + " * " +
+                    format_number(r.hidden) + ")");
+  check_rbm_list(r.weights, n_v * r.hidden, "rbm.weights", "n_v * n_h");
+  check_rbm_list(r.visible_bias, n_v, "rbm.visible_bias", "n_v");
+  check_rbm_list(r.hidden_bias, r.hidden, "rbm.hidden_bias", "n_h");
+  const bool gaussian = r.visible_units == RbmUnitsChoice::gaussian;
+  if (!gaussian && !r.visible_sigma.empty())
+    throw DeckError("rbm.visible_sigma: applies to gaussian visible units only (leave it empty)");
+  check_rbm_list(r.visible_sigma, n_v, "rbm.visible_sigma", "n_v");
+  for (double s : r.visible_sigma)
+    if (!(s > 0))
+      throw DeckError("rbm.visible_sigma: each entry must be > 0 (got " + format_number(s) + ")");
+  if (r.visible == RbmVisibleLayout::vector && c.run.thermalize + c.run.updates > 0)
+    throw DeckError(
+        "run.updates: rbm.visible = vector trains only, so run.thermalize and run.updates must "
+        "be 0; set rbm.visible = lattice to sample the model");
+  const RbmTrainingConfig& t = c.rbm_training;
+  if (!(t.momentum < 1))
+    throw DeckError("rbm_training.momentum: must be < 1 (got " + format_number(t.momentum) + ")");
+  if (!(t.holdout < 1))
+    throw DeckError("rbm_training.holdout: must be < 1 (got " + format_number(t.holdout) + ")");
+  if (gaussian && t.log_likelihood == LogLikelihoodMethod::ais)
+    throw DeckError(
+        "rbm_training.log_likelihood: ais needs binary or spin visible units; use "
+        "exact (gaussian visible units enumerate the hidden layer) or none");
+  if (gaussian && t.transform == RbmDataTransform::sign)
+    throw DeckError(
+        "rbm_training.transform: sign makes binary data; gaussian visible units take "
+        "value or auto");
+  if (r.model_file.empty()) r.model_file = replace_h5_suffix(c.output.file, ".rbm.h5");
+  if (c.rbm_training.output.empty())
+    c.rbm_training.output = replace_h5_suffix(r.model_file, ".training.h5");
+}
+
 // Checks between keys, after every key has passed its own check; fills derived defaults.
 void check_consistency(Config& c) {
   // Each is <= kMaxUpdates, so the subtraction cannot overflow.
@@ -828,6 +1109,10 @@ void check_consistency(Config& c) {
         "diffusion or generate, the samplers of sampler.type and sampler.interleave here (set "
         "it to false)");
 
+  check_sampler_applies(c, smp.type, "sampler.type");
+  if (smp.interleave != Interleave::none)
+    check_sampler_applies(c, smp.interleaved_type(), "sampler.interleave");
+
   auto& out = c.output;
   if (out.checkpoint.empty()) out.checkpoint = replace_h5_suffix(out.file, ".ckpt.h5");
   if (dif.score == ScoreKind::trained && dif.model_file.empty())
@@ -841,12 +1126,23 @@ void check_consistency(Config& c) {
       if (path == model || path == replace_h5_suffix(model, ".warmup.h5"))
         throw DeckError("diffusion.model_file: must differ from " + std::string(key) +
                         ", also with .h5 replaced by .warmup.h5 (got '" + model + "')");
-  for (const auto& [key, path] :
-       {std::pair{"output.file", out.file}, std::pair{"output.checkpoint", out.checkpoint},
-        std::pair{"diffusion.model_file", model}})
+  check_rbm(c);
+  std::vector<std::pair<std::string, std::string>> written{{"output.file", out.file},
+                                                           {"output.checkpoint", out.checkpoint},
+                                                           {"diffusion.model_file", model}};
+  if (c.model == ModelType::rbm) {
+    written.emplace_back("rbm.model_file", c.rbm.model_file);
+    written.emplace_back("rbm_training.output", c.rbm_training.output);
+    for (std::size_t i = 3; i < written.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (written[i].second == written[j].second)
+          throw DeckError(written[i].first + ": must differ from " + written[j].first + " (both '" +
+                          written[i].second + "')");
+  }
+  for (const auto& [key, path] : written)
     for (const std::string suffix : {".lock", ".tmp"})
       if (path.ends_with(suffix))
-        throw DeckError(std::string(key) + ": must not end in " + suffix +
+        throw DeckError(key + ": must not end in " + suffix +
                         " (the names of latdiff's lock and temporary files; got '" + path + "')");
 }
 

@@ -117,6 +117,23 @@ double Rbm::hidden_free_energy(std::span<const double> c) const {
   return f;
 }
 
+std::vector<double> Rbm::hidden_mean(std::span<const double> c) const {
+  std::vector<double> mean(c.size());
+  for (std::size_t j = 0; j < c.size(); ++j)
+    mean[j] =
+        p_.hidden_units == RbmUnits::spin ? std::tanh(c[j]) : probability_on(p_.hidden_units, c[j]);
+  return mean;
+}
+
+void Rbm::force(std::span<const double> v, std::span<double> out) const {
+  const std::vector<double> m = hidden_mean(hidden_input(v));
+  for (std::size_t i = 0; i < local_visible(); ++i) {
+    const double wm = row_dot(i, m);
+    out[i] = p_.visible_units == RbmUnits::gaussian ? (wm - (v[i] - bias(i))) * inv_var_[i]
+                                                    : bias(i) + wm;
+  }
+}
+
 double Rbm::free_energy(std::span<const double> v) const {
   ExactSum visible;
   for (std::size_t i = 0; i < local_visible(); ++i) {

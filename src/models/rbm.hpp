@@ -76,6 +76,11 @@ class Rbm {
   double energy(std::span<const double> v, std::span<const double> h) const;
   // Replicated: the hidden layer's part of F, -sum_j log sum_{h_j} exp(c_j h_j), given c.
   double hidden_free_energy(std::span<const double> c) const;
+  // Replicated: E[h_j | v] given the hidden inputs c: sigma(c_j) (binary) or tanh(c_j) (spin).
+  std::vector<double> hidden_mean(std::span<const double> c) const;
+  // Collective. out_i = -dF/dv_i of this rank's visible units, F continued to real v:
+  // a_i + (W m)_i (binary, spin) or ((W m)_i - (v_i - mu_i)) / s_i^2 (Gaussian), m = E[h | v].
+  void force(std::span<const double> v, std::span<double> out) const;
 
   // Probability that a unit of the given kind is +1 (binary: 1) given its input x.
   static double probability_on(RbmUnits units, double x);

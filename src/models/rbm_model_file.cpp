@@ -2,11 +2,13 @@
 
 #include <hdf5.h>
 
+#include <bit>
 #include <cstdio>
 #include <stdexcept>
 
 #include "io/collective_verdict.hpp"
 #include "io/hdf5_handle.hpp"
+#include "random/splitmix64.hpp"
 
 namespace latdiff {
 
@@ -82,6 +84,18 @@ RbmModelFile read_file(const std::string& path) {
 }
 
 }  // namespace
+
+std::uint64_t rbm_checksum(const RbmParameters& p) {
+  std::uint64_t h = 0;
+  const auto fold = [&h](std::uint64_t v) { h = splitmix64(h ^ v); };
+  fold(static_cast<std::uint64_t>(p.visible_units));
+  fold(static_cast<std::uint64_t>(p.hidden_units));
+  fold(static_cast<std::uint64_t>(p.n_visible));
+  fold(static_cast<std::uint64_t>(p.n_hidden));
+  for (const auto* values : {&p.weights, &p.visible_bias, &p.hidden_bias, &p.visible_sigma})
+    for (double v : *values) fold(std::bit_cast<std::uint64_t>(v));
+  return h;
+}
 
 void write_rbm_model(const std::string& path, const RbmModelFile& m, MPI_Comm comm) {
   int rank = 0;

@@ -15,6 +15,7 @@
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <string>
 
 #include "models/rbm.hpp"
@@ -25,6 +26,10 @@ struct RbmModelFile {
   RbmParameters parameters;
   std::string trained_on, version, created;
 };
+
+// What identifies the model: a checksum of its unit kinds, sizes and parameters (bit
+// patterns), which a chain run with it records (output attribute "model_checksum"). Local.
+std::uint64_t rbm_checksum(const RbmParameters& p);
 
 void write_rbm_model(const std::string& path, const RbmModelFile& m, MPI_Comm comm);
 RbmModelFile read_rbm_model(const std::string& path, MPI_Comm comm);

@@ -35,6 +35,8 @@ enum class Stream : std::uint64_t {
   rbm_flip = 17,            // single-flip Metropolis of RBM visible units, (unit, update)
   rbm_ais_visible = 18,     // annealed importance sampling, counter (unit, run, temperature)
   rbm_ais_hidden = 19,
+  rbm_init = 20,     // random initial RBM weights, counter (weight index)
+  rbm_shuffle = 21,  // minibatch order of RBM training, counter (epoch, position)
 };
 
 class CounterRng {

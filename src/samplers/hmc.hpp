@@ -90,8 +90,8 @@ class Hmc {
     }
   }
 
-  // This rank's part of H = pi^T M^{-1} pi / 2 + S. Collective with Fourier acceleration (the
-  // kinetic term is summed over momenta), otherwise no communication.
+  // Collective (models/model.hpp). This rank's part of H = pi^T M^{-1} pi / 2 + S; with
+  // Fourier acceleration the kinetic term is summed over momenta.
   ExactSum hamiltonian(const Field& phi, const Field& pi) {
     ExactSum h = model_.action(phi);
     if (kernel_)

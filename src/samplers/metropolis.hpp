@@ -21,7 +21,7 @@ struct MetropolisParams {
   int hits = 1;
 };
 
-template <LatticeModel Model>
+template <LocalLatticeModel Model>
 class Metropolis {
  public:
   Metropolis(const Model& model, const Geometry& g, MetropolisParams params, std::uint64_t seed)

@@ -9,14 +9,6 @@ namespace latdiff {
 
 namespace {
 
-// Expected values of the hidden units given their inputs: sigma(c) (binary) or tanh(c) (spin).
-std::vector<double> hidden_means(RbmUnits units, const std::vector<double>& c) {
-  std::vector<double> mean(c.size());
-  for (std::size_t j = 0; j < c.size(); ++j)
-    mean[j] = units == RbmUnits::spin ? std::tanh(c[j]) : Rbm::probability_on(units, c[j]);
-  return mean;
-}
-
 // Collective: every rank's entries of a vector indexed by global visible unit (zero
 // elsewhere) summed, i.e. the rows each rank owns, now on every rank.
 void share(std::vector<double>& rows, MPI_Comm comm) {
@@ -64,11 +56,16 @@ RbmTrainer::RbmTrainer(const RbmParameters& initial, VisibleLayout layout,
   velocity_b_.assign(params_.hidden_bias.size(), 0.0);
 }
 
+void RbmTrainer::set_learning_rate(double rate) {
+  if (!(rate >= 0) || !std::isfinite(rate))
+    throw std::invalid_argument("rbm training: the learning rate must be finite and >= 0");
+  settings_.learning_rate = rate;
+}
+
 RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::uint64_t step) {
   if (batch.empty()) throw std::invalid_argument("rbm training: empty minibatch");
   const Rbm rbm(params_, layout_);
   const RbmGibbs gibbs(rbm, seed_);
-  const RbmUnits hidden = params_.hidden_units;
   // Update numbers of the Gibbs draws: distinct for every configuration and sweep, 2^32 per
   // training step.
   std::uint64_t draw = step << 32;
@@ -79,7 +76,7 @@ RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::u
     RbmState s{v, {}};
     const std::vector<double> c = rbm.hidden_input(v);
     gibbs.sample_hidden(s, c, draw++);
-    positive.add(rbm, v, hidden_means(hidden, c));
+    positive.add(rbm, v, rbm.hidden_mean(c));
     phases.positive_energy.push_back(rbm.energy(s.v, s.h));
     phases.positive.push_back(std::move(s));
   }
@@ -89,7 +86,7 @@ RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::u
   std::vector<RbmState> chains = settings_.persistent ? persistent_ : phases.positive;
   for (RbmState& s : chains) {
     for (int t = 0; t < settings_.gibbs_steps; ++t) gibbs.update(s, draw++);
-    negative.add(rbm, s.v, hidden_means(hidden, rbm.hidden_input(s.v)));
+    negative.add(rbm, s.v, rbm.hidden_mean(rbm.hidden_input(s.v)));
     phases.negative_energy.push_back(rbm.energy(s.v, s.h));
   }
   if (settings_.persistent) persistent_ = chains;

@@ -43,6 +43,9 @@ class RbmTrainer {
              std::uint64_t seed);
 
   const RbmParameters& parameters() const { return params_; }
+  // The learning rate of the following steps (a schedule sets it step by step); throws
+  // std::invalid_argument unless it is finite and >= 0.
+  void set_learning_rate(double rate);
 
   // Collective. One gradient step on a minibatch (each entry this rank's visible values of
   // one configuration); `step` numbers the step for the random numbers. Returns the phases.

@@ -148,11 +148,11 @@ def test_a_deleted_model_retrains_bitwise_and_a_changed_one_is_refused(tmp_path)
     r = Latdiff(d).run(["run.ini", "--run.updates=900"], np=2)
     assert r.returncode == EXIT_BAD_INPUT, describe(r)
     assert r.stderr.startswith("latdiff: error: diffusion.model_file:"), r.stderr
-    assert "not the score model" in r.stderr, r.stderr
+    assert "not the model" in r.stderr, r.stderr
     # ... nor replaced by a fresh chain.
     r = Latdiff(d).run(["run.ini", "--run.resume=never"], np=2)
     assert r.returncode == EXIT_BAD_INPUT, describe(r)
-    assert "another score model" in r.stderr, r.stderr
+    assert "another model" in r.stderr, r.stderr
 
 
 def model_of(tmp_path, name, **deck_changes):

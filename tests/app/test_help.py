@@ -8,8 +8,10 @@ import pytest
 from conftest import EXIT_OK, deck_attr
 
 KEYS = [
-    "lattice.dims", "lattice.procs",
+    "lattice.dims", "lattice.procs", "model.type",
     "action.form", "action.kappa", "action.lambda", "action.m2", "action.g",
+    "rbm.visible_units", "rbm.hidden_units", "rbm.visible", "rbm.hidden", "rbm.model_file",
+    "rbm.weights", "rbm.visible_bias", "rbm.hidden_bias", "rbm.visible_sigma", "rbm.init_scale",
     "sampler.type", "sampler.step", "sampler.hits", "sampler.integrator",
     "sampler.trajectory_length", "sampler.md_steps", "sampler.langevin_step",
     "sampler.langevin_scheme", "sampler.fourier_acceleration", "sampler.fa_mass2",
@@ -20,6 +22,13 @@ KEYS = [
     "diffusion.generator", "diffusion.corrector_steps", "diffusion.snr",
     "training.files", "training.thermalize", "training.configurations", "training.save_every",
     "training.holdout", "training.draws", "training.knots", "training.block_sizes",
+    "rbm_training.data", "rbm_training.dataset", "rbm_training.transform", "rbm_training.epochs",
+    "rbm_training.batch_size", "rbm_training.method", "rbm_training.gibbs_steps",
+    "rbm_training.chains", "rbm_training.learning_rate", "rbm_training.learning_rate_final",
+    "rbm_training.schedule", "rbm_training.momentum", "rbm_training.weight_decay",
+    "rbm_training.holdout", "rbm_training.record_every", "rbm_training.print_phases",
+    "rbm_training.log_likelihood", "rbm_training.ais_runs", "rbm_training.ais_temperatures",
+    "rbm_training.output",
     "run.seed", "run.thermalize", "run.updates", "run.measure_every", "run.start",
     "run.start_index", "run.resume",
     "output.file", "output.save_every", "output.checkpoint", "output.checkpoint_every",

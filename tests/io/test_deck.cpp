@@ -500,7 +500,7 @@ TEST(Deck, HelpShowsEveryKeyWithItsDefault) {
     if (line.starts_with("checkpoint =")) expected = "  checkpoint = ";  // empty by default
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
-  EXPECT_EQ(keys, 58);
+  EXPECT_EQ(keys, 89);
 }
 
 }  // namespace
