@@ -58,10 +58,10 @@ struct ChainModel<RbmFieldModel> {
   static std::optional<std::uint64_t> checksum(const RbmFieldModel& m) {
     return rbm_checksum(m.rbm().parameters());
   }
-  // The deck admits no score-based sampler on an RBM (io/deck.cpp check_sampler_applies).
-  static std::unique_ptr<DiffusionModel> diffusion(const Config&, const Geometry&,
+  // Collective. A trained score and the white prior (the deck refuses free_field for an RBM).
+  static std::unique_ptr<DiffusionModel> diffusion(const Config& cfg, const Geometry& g,
                                                    const RbmFieldModel&) {
-    throw std::logic_error("chain: no diffusion model of an RBM");
+    return std::make_unique<DiffusionModel>(cfg.diffusion, g, std::nullopt);
   }
 };
 

@@ -150,7 +150,10 @@ int run_warmup(const Config& warmup, const std::string& model_file, MPI_Comm com
 Config warmup_config(const Config& cfg) {
   Config w;
   w.lattice = cfg.lattice;
+  w.model = cfg.model;
   w.action = cfg.action;
+  w.rbm = cfg.rbm;
+  w.rbm_training = cfg.rbm_training;
   w.sampler = cfg.sampler;
   w.sampler.type = SamplerType::hmc;
   w.sampler.interleave = Interleave::none;

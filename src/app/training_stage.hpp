@@ -12,7 +12,8 @@
 
 namespace latdiff {
 
-// The deck of the warm-up chain of cfg: HMC with cfg's lattice, action and [sampler] HMC keys,
+// The deck of the warm-up chain of cfg: HMC with cfg's lattice, model ([action], or [rbm] with
+// its frozen model file) and [sampler] HMC keys,
 // seed splitmix64(run.seed), a hot start, training.thermalize + training.configurations *
 // training.save_every trajectories saving every training.save_every-th, written to
 // diffusion.model_file with .h5 replaced by .warmup.h5. Every other key has its default, so

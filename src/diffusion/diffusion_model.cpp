@@ -74,11 +74,15 @@ NoiseProcess noise_process(const DiffusionConfig& c) {
 }
 
 DiffusionModel::DiffusionModel(const DiffusionConfig& cfg, const Geometry& g,
-                               const Phi4Couplings& couplings)
+                               const std::optional<Phi4Couplings>& gaussian_part)
     : noise_(noise_process(cfg)), depth_(cfg.depth) {
   if (cfg.score == ScoreKind::free_field || cfg.prior == PriorKind::free_field) {
+    if (!gaussian_part)
+      throw std::invalid_argument(
+          std::string(cfg.score == ScoreKind::free_field ? "diffusion.score" : "diffusion.prior") +
+          ": free_field needs the Gaussian part of a phi^4 action; this model has none");
     try {
-      gaussian_ = std::make_unique<FreeFieldScore>(g, couplings, noise_);
+      gaussian_ = std::make_unique<FreeFieldScore>(g, *gaussian_part, noise_);
     } catch (const std::invalid_argument& e) {
       const std::string key =
           cfg.score == ScoreKind::free_field ? "diffusion.score" : "diffusion.prior";

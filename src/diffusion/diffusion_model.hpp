@@ -24,10 +24,13 @@ NoiseProcess noise_process(const DiffusionConfig& c);
 class DiffusionModel {
  public:
   // Collective over g.comm() (plans FFTs; reads diffusion.model_file for a trained score).
-  // `g` must outlive the object. Throws std::invalid_argument, alike on every rank, with a
-  // message naming the deck key (a model file that is unreadable, corrupt, of another
-  // dimension or noise process).
-  DiffusionModel(const DiffusionConfig& cfg, const Geometry& g, const Phi4Couplings& couplings);
+  // `g` must outlive the object. `gaussian_part`: the quadratic part of the action in phi^4
+  // form, which the free-field score and prior are built from; a model without one (an RBM)
+  // takes a trained score and the white prior only. Throws std::invalid_argument, alike on
+  // every rank, with a message naming the deck key (a model file that is unreadable, corrupt,
+  // of another dimension or noise process; free_field without a Gaussian part).
+  DiffusionModel(const DiffusionConfig& cfg, const Geometry& g,
+                 const std::optional<Phi4Couplings>& gaussian_part);
 
   const NoiseProcess& noise() const { return noise_; }
   ScoreModel& score() { return *score_; }

@@ -381,8 +381,8 @@ std::vector<Key> deck_keys() {
           "Metropolis-Hastings test, NOT a sampler of the target: it shows the raw model's bias. "
           "RBMs (model.type = rbm): gibbs, block Gibbs sweeps h ~ p(h | v), v ~ p(v | h) (any "
           "units); flip, single-flip Metropolis on p(v) over every visible unit in turn "
-          "(binary or spin units); gaussian visible units also take hmc, langevin and mala on "
-          "the free energy F(v)."),
+          "(binary or spin units); gaussian visible units also take hmc, langevin, mala, "
+          "diffusion and generate (diffusion.score = trained) on the free energy F(v)."),
       number_key(
           "sampler", "step", [](auto& c) -> auto& { return c.sampler.step; }, positive,
           "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
@@ -963,15 +963,22 @@ void check_sampler_applies(const Config& c, SamplerType t, const std::string& ke
   if (gaussian && t == SamplerType::flip)
     throw DeckError(key +
                     ": flip needs binary or spin visible units; gaussian RBMs take gibbs, "
-                    "hmc, langevin or mala");
-  if (t == SamplerType::diffusion || t == SamplerType::generate)
-    throw DeckError(key + ": " + sampler_name(t) +
-                    " is not available for model.type = rbm in this version; gaussian RBMs take "
-                    "gibbs, hmc, langevin or mala");
+                    "hmc, langevin, mala, diffusion or generate");
+  if ((t == SamplerType::diffusion || t == SamplerType::generate) &&
+      c.diffusion.score != ScoreKind::trained)
+    throw DeckError(
+        "diffusion.score: free_field is the score of a phi^4 action's Gaussian part; "
+        "diffusion proposals for an RBM need diffusion.score = trained");
+  if ((t == SamplerType::diffusion || t == SamplerType::generate) &&
+      c.diffusion.prior != PriorKind::white)
+    throw DeckError(
+        "diffusion.prior: free_field is the Gaussian part of a phi^4 action; an RBM "
+        "takes diffusion.prior = white");
   if (gaussian && t == SamplerType::metropolis)
     throw DeckError(key +
                     ": metropolis needs an action local in the sites, which an RBM's free "
-                    "energy is not; gaussian RBMs take gibbs, hmc, langevin or mala");
+                    "energy is not; gaussian RBMs take gibbs, hmc, langevin, mala, diffusion or "
+                    "generate");
 }
 
 // The entries an explicit [rbm] parameter list must have.

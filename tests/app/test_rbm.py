@@ -142,18 +142,24 @@ def test_chain_reproduces_exact_visible_distribution(tmp_path, sampler):
     assert p_value > 1e-3, f"chi2 = {chi2:.1f} for 15 dof (p = {p_value:.2g}): {counts}"
 
 
-@pytest.mark.parametrize("ranks", [2, 4])
-@pytest.mark.parametrize("sampler", ["gibbs", "flip"])
-def test_chain_is_the_same_on_any_number_of_ranks(tmp_path, sampler, ranks):
+def assert_same_on_ranks(tmp_path, make_deck, output, ranks):
+    """The chain of make_deck(directory) is bitwise the same on 1 and `ranks` ranks."""
     runs = []
     for np_ in (1, ranks):
         d = tmp_path / f"np{np_}"
         d.mkdir()
-        Latdiff(d).ok([lattice_deck(d, sampler, 300)], np=np_)
-        with h5py.File(d / "chain.h5", "r") as f:
-            runs.append((f["configurations/phi"][()], f["observables/action_density"][()]))
+        Latdiff(d).ok([make_deck(d)], np=np_)
+        with h5py.File(d / output, "r") as f:
+            runs.append([f[name][()] for name in ("observables/mag", "observables/action_density",
+                                                  "sampler/accept")])
     for x, y in zip(*runs):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("ranks", [2, 4])
+@pytest.mark.parametrize("sampler", ["gibbs", "flip"])
+def test_chain_is_the_same_on_any_number_of_ranks(tmp_path, sampler, ranks):
+    assert_same_on_ranks(tmp_path, lambda d: lattice_deck(d, sampler, 300), "chain.h5", ranks)
 
 
 def bad_data(tmp_path, rows):
@@ -214,3 +220,62 @@ def test_deck_checks_parameter_shapes_and_samplers(tmp_path):
         r = lat.run(["--check", lattice_deck(tmp_path, "gibbs", 10), *args])
         assert r.returncode == EXIT_BAD_INPUT and message in r.stderr, describe(r)
     assert lat.run(["--check", lattice_deck(tmp_path, "gibbs", 10)]).returncode == EXIT_OK
+
+
+GB_W = np.array([[1.5, -1.0], [0.5, 1.0]])
+GB_MU = np.array([0.2, -0.1])
+GB_B = np.array([-0.5, 0.3])
+GB_SIGMA = np.array([1.0, 0.8])
+
+
+def gaussian_deck(tmp_path, sampler, updates):
+    def words(x):
+        return " ".join(map(repr, np.ravel(x)))
+    # diffusion: a linear score trained on a short HMC warm-up of the same RBM.
+    score = {"diffusion": {"score": "trained", "levels": 32, "beta_max": 20},
+             "training": {"thermalize": 100, "configurations": 400, "save_every": 2}}
+    return write_deck(tmp_path / "gb.ini", {
+        **(score if sampler == "diffusion" else {}),
+        "lattice": {"dims": "2"}, "model": {"type": "rbm"},
+        "rbm": {"visible_units": "gaussian", "hidden": 2, "weights": words(GB_W),
+                "visible_bias": words(GB_MU), "hidden_bias": words(GB_B),
+                "visible_sigma": words(GB_SIGMA)},
+        "sampler": {"type": sampler, "trajectory_length": 1.0, "md_steps": 8,
+                    "langevin_step": 0.2},
+        "run": {"seed": 5, "updates": updates, "thermalize": 100},
+        "output": {"file": "gb.h5", "progress_interval": 0}})
+
+
+def exact_gaussian_moments():
+    """<v_i> and <v_i^2> of the Gaussian-Bernoulli RBM, summing p(v | h) = N(mu + W h, s^2)
+    over h with p(h) ~ exp(b.h + sum_i [mu_i (W h)_i + (W h)_i^2 / 2] / s_i^2)."""
+    hs = np.array(list(itertools.product((0, 1), repeat=2)), float)
+    shift = hs @ GB_W.T  # (W h)_i for every h
+    log_p = hs @ GB_B + np.sum((GB_MU * shift + shift ** 2 / 2) / GB_SIGMA ** 2, 1)
+    p = np.exp(log_p - log_p.max())
+    p /= p.sum()
+    mean = GB_MU + shift
+    return p @ mean, p @ (mean ** 2 + GB_SIGMA ** 2)
+
+
+def batch_error(x, batches=50):
+    means = np.array([b.mean() for b in np.array_split(x, batches)])
+    return means.std(ddof=1) / np.sqrt(batches)
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "mala", "gibbs", "diffusion"])
+def test_gaussian_rbm_chain_reproduces_exact_moments(tmp_path, sampler):
+    """The shared continuous samplers act on p(v) ~ exp(-F(v)) of a Gaussian-Bernoulli RBM."""
+    Latdiff(tmp_path).ok([gaussian_deck(tmp_path, sampler, 40000)])
+    first, second = exact_gaussian_moments()
+    with h5py.File(tmp_path / "gb.h5", "r") as f:
+        mag, phi2 = f["observables/mag"][()], f["observables/phi2"][()]
+    for name, series, exact in (("m", mag, first.mean()), ("phi2", phi2, second.mean())):
+        err = batch_error(series)
+        assert abs(series.mean() - exact) < 4 * err, \
+            f"{sampler}: <{name}> = {series.mean():.5f} +- {err:.5f}, exact {exact:.5f}"
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "mala", "diffusion"])
+def test_gaussian_rbm_chain_is_the_same_on_two_ranks(tmp_path, sampler):
+    assert_same_on_ranks(tmp_path, lambda d: gaussian_deck(d, sampler, 200), "gb.h5", 2)
