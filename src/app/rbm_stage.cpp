@@ -120,9 +120,7 @@ LogLikelihoodMethod log_z_method(const Config& cfg, const RbmParameters& p) {
                      std::to_string(layer.units) + " units, more than " +
                      std::to_string(kRbmMaxEnumerated) + "; use ais or none");
   if (asked != LogLikelihoodMethod::automatic) return asked;
-  if (layer.units <= kAutoExactUnits) return LogLikelihoodMethod::exact;
-  return p.visible_units == RbmUnits::gaussian ? LogLikelihoodMethod::none
-                                               : LogLikelihoodMethod::ais;
+  return layer.units <= kAutoExactUnits ? LogLikelihoodMethod::exact : LogLikelihoodMethod::ais;
 }
 
 struct LogZ {
@@ -346,13 +344,14 @@ void write_record_to(const std::string& tmp, const Config& cfg, const RbmParamet
   close_file(f, tmp);
 }
 
-// Collective. Rank 0 writes the training record atomically (temporary file, fsync, rename).
+// Collective. Rank 0 writes the training record atomically (temporary file, fsync, rename); a
+// failed write (a full disk) is an IoError naming the key, on every rank.
 void write_record(const Config& cfg, const RbmParameters& p, const EpochRecord& e,
                   const PhaseRecord& positive, const PhaseRecord& negative, MPI_Comm comm) {
   const std::string& path = cfg.rbm_training.output;
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  agree<InputError>(comm, [&] {
+  agree<IoError>(comm, [&] {
     if (rank != 0) return;
     const std::string tmp = path + ".tmp";
     try {
@@ -360,9 +359,29 @@ void write_record(const Config& cfg, const RbmParameters& p, const EpochRecord& 
       replace_file(tmp, path, MPI_COMM_SELF);
     } catch (const std::exception& ex) {
       std::remove(tmp.c_str());  // of no use half-written; on a full disk it holds the space
-      throw InputError("rbm_training.output: " + std::string(ex.what()));
+      throw IoError("rbm_training.output: " + std::string(ex.what()));
     }
   });
+}
+
+// Rank 0's line of the epoch just recorded.
+std::string epoch_line(const EpochRecord& e, std::int64_t epochs, bool heldout, const LogZ& z,
+                       LogLikelihoodMethod method) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "rbm epoch %lld/%lld: ", static_cast<long long>(e.epoch.back()),
+                static_cast<long long>(epochs));
+  std::string text = buf;
+  if (method != LogLikelihoodMethod::none) {
+    std::snprintf(buf, sizeof buf, "log-likelihood %.6g", e.log_likelihood.back());
+    text += buf;
+    if (heldout) {
+      std::snprintf(buf, sizeof buf, ", held out %.6g", e.heldout_log_likelihood.back());
+      text += buf;
+    }
+    text += " (log Z " + log_z_text(z, method) + "); ";
+  }
+  std::snprintf(buf, sizeof buf, "reconstruction error %.4g\n", e.reconstruction_error.back());
+  return text + buf;
 }
 
 // Collective. Trains the initial parameters on the data; returns nothing when a stop signal
@@ -427,20 +446,7 @@ std::optional<RbmParameters> train(const Config& cfg, const RbmParameters& initi
     epochs.heldout_log_likelihood.push_back(mean_minus_free_energy(rbm, data.heldout) - z.value);
     epochs.reconstruction_error.push_back(
         squared_error / (static_cast<double>(n) * static_cast<double>(layout.global_size)));
-    if (rank == 0) {
-      char line[256];
-      std::snprintf(line, sizeof line, "rbm epoch %lld/%lld: log-likelihood %.6g",
-                    static_cast<long long>(epoch), static_cast<long long>(t.epochs),
-                    epochs.log_likelihood.back());
-      std::string text = line;
-      if (!data.heldout.empty()) {
-        std::snprintf(line, sizeof line, ", held out %.6g", epochs.heldout_log_likelihood.back());
-        text += line;
-      }
-      std::snprintf(line, sizeof line, " (log Z %s); reconstruction error %.4g\n",
-                    log_z_text(z, method).c_str(), epochs.reconstruction_error.back());
-      std::cout << text << line << std::flush;
-    }
+    if (rank == 0) std::cout << epoch_line(epochs, t.epochs, !data.heldout.empty(), z, method);
   }
   write_record(cfg, trainer.parameters(), epochs, positive, negative, comm);
   return trainer.parameters();
@@ -512,7 +518,7 @@ int prepare_rbm_model(const Config& cfg, MPI_Comm comm) {
   try {
     write_rbm_model(path, m, comm);
   } catch (const IoError& e) {
-    throw InputError(std::string("rbm.model_file: ") + e.what());
+    throw IoError(std::string("rbm.model_file: ") + e.what());
   }
   const Rbm final_model(m.parameters, stage.layout);
   const std::string log_z = log_z_text(log_partition(final_model, method, cfg, 0), method);

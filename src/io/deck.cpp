@@ -655,8 +655,8 @@ std::vector<Key> deck_keys() {
            {LogLikelihoodMethod::ais, "ais"},
            {LogLikelihoodMethod::none, "none"}},
           "log Z for the per-epoch log-likelihood: exact (enumerating the smaller layer, at most "
-          "30 units), ais (annealed importance sampling, binary or spin visible units), auto "
-          "(exact up to 20 enumerated units, else ais, else none), none."),
+          "30 units), ais (annealed importance sampling, with its error), auto (exact up to 20 "
+          "enumerated units, else ais), none."),
       number_key(
           "rbm_training", "ais_runs", [](auto& c) -> auto& { return c.rbm_training.ais_runs; },
           Bound{2}, "AIS: independent annealing runs."),
@@ -679,7 +679,9 @@ std::vector<Key> deck_keys() {
           "<= 2^62."),
       count_key(
           "run", "updates", [](auto& c) -> auto& { return c.run.updates; }, non_negative,
-          "Updates after thermalization; thermalize + updates must be <= 2^62."),
+          "Updates after thermalization; thermalize + updates must be <= 2^62. An RBM job "
+          "(model.type = rbm) with no updates and no thermalization runs its model stage alone "
+          "(training, or writing rbm.model_file) and no chain."),
       count_key(
           "run", "measure_every", [](auto& c) -> auto& { return c.run.measure_every; },
           at_least_one, "Measure observables every n-th update after thermalization."),
@@ -1018,10 +1020,6 @@ void check_rbm(Config& c) {
     throw DeckError("rbm_training.momentum: must be < 1 (got " + format_number(t.momentum) + ")");
   if (!(t.holdout < 1))
     throw DeckError("rbm_training.holdout: must be < 1 (got " + format_number(t.holdout) + ")");
-  if (gaussian && t.log_likelihood == LogLikelihoodMethod::ais)
-    throw DeckError(
-        "rbm_training.log_likelihood: ais needs binary or spin visible units; use "
-        "exact (gaussian visible units enumerate the hidden layer) or none");
   if (gaussian && t.transform == RbmDataTransform::sign)
     throw DeckError(
         "rbm_training.transform: sign makes binary data; gaussian visible units take "
@@ -1265,8 +1263,9 @@ std::string deck_help() {
       "       latdiff --check DECK [overrides]...\n"
       "       latdiff --help | --version\n"
       "\n"
-      "Runs the lattice phi^4 Monte Carlo described by the input deck DECK, an INI file with\n"
-      "the [sections] and keys below ('#' starts a comment). Run in parallel with\n"
+      "Runs the Monte Carlo described by the input deck DECK (lattice phi^4, or a restricted\n"
+      "Boltzmann machine trained and sampled: model.type), an INI file with the [sections]\n"
+      "and keys below ('#' starts a comment). Run in parallel with\n"
       "  mpirun -np N latdiff DECK\n"
       "Every key can be overridden on the command line, e.g. --action.kappa=0.12; command\n"
       "line beats deck beats default. The fully resolved deck is stored in the output file and\n"

@@ -11,30 +11,37 @@ namespace latdiff {
 
 AisResult ais_log_partition(const Rbm& rbm, int runs, int temperatures, std::uint64_t seed) {
   const RbmParameters& p = rbm.parameters();
-  if (p.visible_units == RbmUnits::gaussian)
-    throw std::invalid_argument(
-        "rbm: annealed importance sampling needs binary or spin visible units");
   if (runs < 2 || temperatures < 1)
     throw std::invalid_argument(
         "rbm: annealed importance sampling needs >= 2 runs and >= 1 temperature");
   const RbmUnits vis = p.visible_units, hid = p.hidden_units;
+  const bool gaussian = vis == RbmUnits::gaussian;
   const CounterRng visible_rng(seed, Stream::rbm_ais_visible),
       hidden_rng(seed, Stream::rbm_ais_hidden);
   double hidden_base = 0;  // L_b
   for (double b : p.hidden_bias) hidden_base += Rbm::log_partition(hid, b);
-  // log Z_0 of F_0(v) = -a.v - n_h L(0) - L_b: independent visible units.
+  // log Z_0 of F_0(v) = [visible part] - n_h L(0) - L_b: independent visible units, each
+  // sum_v exp(a v) or, Gaussian, the integral sqrt(2 pi) s of exp(-(v - mu)^2 / (2 s^2)).
   double log_z0 = hidden_base + static_cast<double>(p.n_hidden) * Rbm::log_partition(hid, 0.0);
-  for (double a : p.visible_bias) log_z0 += Rbm::log_partition(vis, a);
+  if (gaussian)
+    for (double s : p.visible_sigma) log_z0 += std::log(std::sqrt(2 * M_PI) * s);
+  else
+    for (double a : p.visible_bias) log_z0 += Rbm::log_partition(vis, a);
 
   auto draw = [](RbmUnits units, double x, double u) {
     return u < Rbm::probability_on(units, x) ? Rbm::on_value(units) : Rbm::off_value(units);
+  };
+  // Visible unit i given its input x (a_i + beta (W h)_i, or the Gaussian mean), draw k of run r.
+  auto draw_visible = [&](std::size_t i, double x, int r, int k) {
+    const auto gi = static_cast<std::uint64_t>(rbm.layout().global_index[i]);
+    if (gaussian) return x + rbm.sigma(i) * visible_rng.normal4(gi, r, k)[0];
+    return draw(vis, x, visible_rng.uniform(gi, r, k));
   };
   std::vector<double> log_w(static_cast<std::size_t>(runs), 0.0);
   // scaled_h = beta_k h, so that visible_input gives a_i + beta_k (W h)_i.
   std::vector<double> v(rbm.local_visible()), scaled_h(static_cast<std::size_t>(p.n_hidden));
   for (int r = 0; r < runs; ++r) {
-    for (std::size_t i = 0; i < v.size(); ++i)  // v_1 ~ p_0
-      v[i] = draw(vis, rbm.bias(i), visible_rng.uniform(rbm.layout().global_index[i], r, 0));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = draw_visible(i, rbm.bias(i), r, 0);  // p_0
     double previous_beta = 0;
     for (int k = 1; k <= temperatures; ++k) {
       const double beta = static_cast<double>(k) / temperatures;
@@ -49,8 +56,7 @@ AisResult ais_log_partition(const Rbm& rbm, int runs, int temperatures, std::uin
       for (std::size_t j = 0; j < scaled_h.size(); ++j)
         scaled_h[j] = beta * draw(hid, beta * c[j], hidden_rng.uniform(j, r, k));
       const std::vector<double> x = rbm.visible_input(scaled_h);
-      for (std::size_t i = 0; i < v.size(); ++i)
-        v[i] = draw(vis, x[i], visible_rng.uniform(rbm.layout().global_index[i], r, k));
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = draw_visible(i, x[i], r, k);
     }
   }
   const double top = *std::max_element(log_w.begin(), log_w.end());

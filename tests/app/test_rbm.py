@@ -6,6 +6,7 @@ model file of another model refused with one line, nothing written."""
 import itertools
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import h5py
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import EXIT_BAD_INPUT, EXIT_OK, Latdiff, describe, write_deck
+from conftest import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, Latdiff, describe,
+                      wait_for, write_deck)
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_W = np.array([[2.0, -3.0, 0.0], [-1.0, 2.0, 0.0]])
@@ -279,3 +281,97 @@ def test_gaussian_rbm_chain_reproduces_exact_moments(tmp_path, sampler):
 @pytest.mark.parametrize("sampler", ["hmc", "mala", "diffusion"])
 def test_gaussian_rbm_chain_is_the_same_on_two_ranks(tmp_path, sampler):
     assert_same_on_ranks(tmp_path, lambda d: gaussian_deck(d, sampler, 200), "gb.h5", 2)
+
+
+TRUE_W = np.random.default_rng(3).normal(0, 1.5, (6, 3))
+TRUE_A = np.array([0.5, -0.5, 0.0, 0.3, -0.2, 0.1])
+TRUE_B = np.array([-0.5, 0.5, 0.0])
+
+
+def log_likelihood(v, w, a, b):
+    """Mean exact log p(v) of binary configurations under a binary RBM."""
+    states = np.array(list(itertools.product((0, 1), repeat=len(a))), float)
+    log_z = np.logaddexp.reduce(states @ a + np.sum(np.logaddexp(0, b + states @ w), 1))
+    return float(np.mean(v @ a + np.sum(np.logaddexp(0, b + v @ w), 1)) - log_z)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_training_on_samples_of_a_known_rbm_raises_the_heldout_likelihood(tmp_path, method):
+    """Data from the program's own Gibbs chain of a known 6 x 3 RBM; a fresh RBM trained on
+    them approaches the true model's held-out log-likelihood (exact, by enumeration)."""
+    words = lambda x: " ".join(map(repr, np.ravel(x)))  # noqa: E731
+    lat = Latdiff(tmp_path)
+    lat.ok([write_deck(tmp_path / "truth.ini", {
+        "lattice": {"dims": "6"}, "model": {"type": "rbm"},
+        "rbm": {"hidden": 3, "weights": words(TRUE_W), "visible_bias": words(TRUE_A),
+                "hidden_bias": words(TRUE_B), "model_file": "truth.rbm.h5"},
+        "sampler": {"type": "gibbs"},
+        "run": {"seed": 2, "thermalize": 100, "updates": 6000, "start": "hot"},
+        "output": {"file": "truth.h5", "save_every": 3, "progress_interval": 0}})])
+    r = lat.ok([write_deck(tmp_path / "learn.ini", {
+        "lattice": {"dims": "6"}, "model": {"type": "rbm"},
+        "rbm": {"hidden": 3, "init_scale": 0.1, "model_file": "learnt.rbm.h5"},
+        "rbm_training": {"data": "truth.h5", "epochs": 30, "batch_size": 20, "method": method,
+                         "chains": 20, "learning_rate": 0.1, "learning_rate_final": 0.02,
+                         "schedule": "linear", "holdout": 0.25, "log_likelihood": "exact"},
+        "sampler": {"type": "gibbs"}, "run": {"seed": 9, "updates": 0},
+        "output": {"file": "learn.h5"}})])
+    with h5py.File(tmp_path / "truth.h5", "r") as f:
+        data = f["configurations/phi"][()].reshape(-1, 6)
+    held = data[len(data) - len(data) // 4:]
+    with h5py.File(tmp_path / "learnt.rbm.training.h5", "r") as f:
+        heldout = f["rbm/epochs/heldout_log_likelihood"][()]
+        train = f["rbm/epochs/log_likelihood"][()]
+    truth = log_likelihood(held, TRUE_W, TRUE_A, TRUE_B)
+    learnt = log_likelihood(held, *read_model(tmp_path / "learnt.rbm.h5"))
+    assert heldout[-1] == pytest.approx(learnt, abs=1e-9), "recorded held-out LL is not exact"
+    # The initial W ~ N(0, 0.1^2) with zero biases is close to uniform, -6 log 2.
+    start = log_likelihood(held, np.zeros((6, 3)), np.zeros(6), np.zeros(3))
+    assert truth - heldout[-1] < 0.1 * (truth - start), (start, heldout, truth, r.stdout)
+    assert np.all(np.isfinite(train))
+
+
+def spin_data(tmp_path, rows=2000, L=16):
+    with h5py.File(tmp_path / "spins.h5", "w") as f:
+        f["data"] = np.sign(np.random.default_rng(1).normal(size=(rows, L * L)))
+
+
+def training_deck(tmp_path, **rbm_training):
+    return write_deck(tmp_path / "train.ini", {
+        "lattice": {"dims": "16 16"}, "model": {"type": "rbm"},
+        "rbm": {"visible_units": "spin", "hidden": 64},
+        "rbm_training": {"data": "spins.h5", "dataset": "/data", "log_likelihood": "none",
+                         **rbm_training},
+        "sampler": {"type": "gibbs"}, "run": {"updates": 0},
+        "output": {"file": "train.h5", "progress_interval": 0}})
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_a_signal_stops_training_with_nothing_written_and_the_deck_restarts_it(tmp_path, ranks):
+    spin_data(tmp_path)
+    lat = Latdiff(tmp_path)
+    deck = training_deck(tmp_path, epochs=1000)
+    proc = lat.start([deck], np=ranks)
+    assert wait_for(lambda: "rbm epoch 1/" in lat.background_output()[0], 120, proc), \
+        lat.background_output()
+    proc.send_signal(signal.SIGUSR1 if ranks > 1 else signal.SIGTERM)
+    assert proc.wait(timeout=120) == EXIT_INTERRUPTED, lat.background_output()
+    out, err = lat.background_output()
+    assert "stopped by signal during RBM training" in out and err.strip() == "", (out, err)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not any(name.startswith("train.rbm") for name in left), left
+    lat.ok([deck, "--rbm_training.epochs=1"])
+    assert (tmp_path / "train.rbm.h5").exists() and (tmp_path / "train.rbm.training.h5").exists()
+
+
+def test_a_full_disk_fails_the_training_record_cleanly(tmp_path, small_disk):
+    disk, _ = small_disk
+    spin_data(tmp_path, rows=200)
+    record = disk / "record.h5"
+    r = Latdiff(tmp_path).run([training_deck(tmp_path, epochs=10, record_every=1),
+                               f"--rbm_training.output={record}"])
+    assert r.returncode == EXIT_RUNTIME, describe(r)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "rbm_training.output" in lines[0], r.stderr
+    assert sorted(p.name for p in disk.iterdir()) == [], "a partial record was left behind"
+    assert not (tmp_path / "train.rbm.h5").exists()
