@@ -73,6 +73,38 @@ std::vector<std::pair<std::string, std::string>> model_files(const Config& cfg) 
   return files;
 }
 
+void check_atomic_target(const std::string& key, const std::string& path, MPI_Comm comm) {
+  agree<InputError>(comm, [&] {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_symlink(path, ec) && !fs::exists(path, ec))
+      throw InputError(key + ": '" + path + "' is a symbolic link to the missing file '" +
+                       fs::read_symlink(path, ec).string() +
+                       "'; writing the file would replace the link: fix or remove it");
+    if (fs::is_directory(path + ".tmp", ec))
+      throw InputError(key + ": '" + path +
+                       ".tmp' is a directory; the file is written there first: remove it");
+  });
+}
+
+void check_training_record_replaceable(const Config& cfg, MPI_Comm comm) {
+  const std::string& path = cfg.rbm_training.output;
+  const FileKind kind = file_kind("rbm_training.output", path, comm);
+  if (kind == FileKind::missing || kind == FileKind::empty) return;
+  if (kind == FileKind::other)
+    throw InputError("rbm_training.output: '" + path + "' exists and is not a regular file");
+  if (cfg.output.overwrite) return;
+  // Training is deterministic: a record of this very deck is regenerated bit for bit.
+  const std::optional<ChainIdentity> id = probe_chain(path);
+  if (!id || id->deck != cfg.resolved_text)
+    throw InputError("rbm_training.output: '" + path +
+                     "' exists and is not the training record of this deck; choose another "
+                     "rbm_training.output, or set output.overwrite=true to replace it");
+}
+
 void check_memory(const Config& cfg, MPI_Comm comm) {
   // Samplers, FFTs and measurements keep about this much per site.
   constexpr double kBytesPerSite = 128;
@@ -86,7 +118,10 @@ void check_memory(const Config& cfg, MPI_Comm comm) {
   MPI_Comm_free(&node);
   double need = sites / ranks * node_ranks * kBytesPerSite;
   // An RBM's weights are replicated, with as much again for training's gradient and velocity.
-  if (cfg.model == ModelType::rbm) need += 3 * sites * cfg.rbm.hidden * 8.0 * node_ranks;
+  // Training holds about ten arrays of W's size per rank (parameters, velocity, gradient,
+  // the phases' statistics, copies of the model).
+  if (cfg.model == ModelType::rbm)
+    need += (cfg.rbm_training.data.empty() ? 3 : 10) * sites * cfg.rbm.hidden * 8.0 * node_ranks;
   const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
   agree<InputError>(comm, [&] {
     if (need > have) {
@@ -115,6 +150,8 @@ void check_distinct_files(const Config& cfg, MPI_Comm comm) {
   if (cfg.model == ModelType::rbm) {
     files.push_back({"rbm.model_file", cfg.rbm.model_file});
     files.push_back({"rbm_training.output", cfg.rbm_training.output});
+    if (!cfg.rbm_training.data.empty())
+      files.push_back({"rbm_training.data", cfg.rbm_training.data});
   }
   agree<InputError>(comm, [&] {
     int rank = 0;

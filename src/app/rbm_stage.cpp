@@ -4,15 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/errors.hpp"
 #include "app/preflight.hpp"
-#include "app/progress.hpp"
 #include "app/signals.hpp"
 #include "app/simulation.hpp"
 #include "app/timestamp.hpp"
@@ -184,28 +183,43 @@ TrainingData load_data(const Config& cfg, const VisibleLayout& layout, RbmUnits 
     transform = gaussian || two_valued ? RbmDataTransform::value : RbmDataTransform::sign;
   }
   const std::string where = "rbm_training.data: '" + t.data + "' " + t.dataset;
-  agree<InputError>(layout.comm, [&] {
-    for (std::size_t r = 0; r < data.rows.size(); ++r)
-      for (std::size_t i = 0; i < data.rows[r].size(); ++i) {
-        double& x = data.rows[r][i];
-        const auto at = " in row " + std::to_string(r) + " at unit " +
-                        std::to_string(layout.global_index[i]) + " (row-major)";
-        if (!std::isfinite(x)) throw InputError(where + " holds a non-finite value" + at);
-        if (transform == RbmDataTransform::sign) {
-          if (x == 0)
-            throw InputError(where + " holds 0" + at +
-                             ", which has no sign; set rbm_training.transform = value");
-          x = x > 0 ? on : off;
-        } else if (!gaussian && x != on && x != off) {
-          char value[32];
-          std::snprintf(value, sizeof value, "%.6g", x);
-          throw InputError(where + " holds " + value + at + ", not a " + to_string(units) +
-                           " value (" + std::to_string(static_cast<int>(off)) +
-                           " or 1); set "
-                           "rbm_training.transform = sign to train on signs");
-        }
+  const bool sign = transform == RbmDataTransform::sign;
+  const auto bad = [&](double x) {
+    return !std::isfinite(x) || (sign ? x == 0 : !gaussian && x != on && x != off);
+  };
+  // The first bad value in (row, global unit) order is reported, whatever the ranks.
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::size_t first_row = 0, first_unit = 0;
+  for (std::size_t r = 0; r < data.rows.size(); ++r)
+    for (std::size_t i = 0; i < data.rows[r].size(); ++i) {
+      const std::int64_t key =
+          static_cast<std::int64_t>(r) * layout.global_size + layout.global_index[i];
+      if (key < first && bad(data.rows[r][i])) {
+        first = key;
+        first_row = r;
+        first_unit = i;
       }
+    }
+  std::int64_t global_first = first;
+  MPI_Allreduce(MPI_IN_PLACE, &global_first, 1, MPI_INT64_T, MPI_MIN, layout.comm);
+  agree<InputError>(layout.comm, [&] {
+    if (first != global_first || first == std::numeric_limits<std::int64_t>::max()) return;
+    const double x = data.rows[first_row][first_unit];
+    const std::string at = " in row " + std::to_string(first_row) + " at unit " +
+                           std::to_string(layout.global_index[first_unit]) + " (row-major)";
+    if (!std::isfinite(x)) throw InputError(where + " holds a non-finite value" + at);
+    if (sign)
+      throw InputError(where + " holds 0" + at +
+                       ", which has no sign; set rbm_training.transform = value");
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6g", x);
+    throw InputError(where + " holds " + value + at + ", not a " + to_string(units) + " value (" +
+                     std::to_string(static_cast<int>(off)) +
+                     " or 1); set rbm_training.transform = sign to train on signs");
   });
+  if (sign)
+    for (auto& row : data.rows)
+      for (double& x : row) x = x > 0 ? on : off;
   const auto n = static_cast<std::int64_t>(data.rows.size());
   const auto held = static_cast<std::int64_t>(std::floor(t.holdout * static_cast<double>(n)));
   if (n - held < 1)
@@ -289,9 +303,7 @@ double reconstruction_error(const Rbm& rbm, const std::vector<RbmState>& states)
   for (const RbmState& s : states) {
     const std::vector<double> x = rbm.visible_input(s.h);
     for (std::size_t i = 0; i < x.size(); ++i) {
-      const double mean = units == RbmUnits::gaussian ? x[i]
-                          : units == RbmUnits::spin   ? std::tanh(x[i])
-                                                      : Rbm::probability_on(units, x[i]);
+      const double mean = Rbm::mean_value(units, x[i]);
       sum.add((s.v[i] - mean) * (s.v[i] - mean));
     }
   }
@@ -384,11 +396,15 @@ std::string epoch_line(const EpochRecord& e, std::int64_t epochs, bool heldout, 
   return text + buf;
 }
 
+struct Trained {
+  RbmParameters parameters;
+  LogZ log_z;  // of the last epoch
+};
+
 // Collective. Trains the initial parameters on the data; returns nothing when a stop signal
 // ended the training.
-std::optional<RbmParameters> train(const Config& cfg, const RbmParameters& initial,
-                                   const VisibleLayout& layout, const TrainingData& data,
-                                   MPI_Comm comm) {
+std::optional<Trained> train(const Config& cfg, const RbmParameters& initial,
+                             const VisibleLayout& layout, const TrainingData& data, MPI_Comm comm) {
   const RbmTrainingConfig& t = cfg.rbm_training;
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -403,6 +419,7 @@ std::optional<RbmParameters> train(const Config& cfg, const RbmParameters& initi
   const std::int64_t steps = t.epochs * per_epoch;
   EpochRecord epochs;
   PhaseRecord positive, negative;
+  LogZ z;
   std::int64_t s = 0;
   for (std::int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
     const std::vector<std::size_t> order = shuffled(n, cfg.run.seed, epoch);
@@ -437,7 +454,7 @@ std::optional<RbmParameters> train(const Config& cfg, const RbmParameters& initi
       }
     }
     const Rbm rbm(trainer.parameters(), layout);
-    const LogZ z = log_partition(rbm, method, cfg, static_cast<std::uint64_t>(epoch));
+    z = log_partition(rbm, method, cfg, static_cast<std::uint64_t>(epoch));
     epochs.epoch.push_back(epoch);
     epochs.learning_rate.push_back(lr);
     epochs.log_z.push_back(z.value);
@@ -449,7 +466,7 @@ std::optional<RbmParameters> train(const Config& cfg, const RbmParameters& initi
     if (rank == 0) std::cout << epoch_line(epochs, t.epochs, !data.heldout.empty(), z, method);
   }
   write_record(cfg, trainer.parameters(), epochs, positive, negative, comm);
-  return trainer.parameters();
+  return Trained{trainer.parameters(), z};
 }
 
 // Collective. The existing model file, refused unless it is the deck's model.
@@ -487,30 +504,39 @@ int prepare_rbm_model(const Config& cfg, MPI_Comm comm) {
                 << std::flush;
     return kExitOk;
   }
-  const RunLock lock = lock_files(
-      {{"rbm.model_file", path}, {"rbm_training.output", cfg.rbm_training.output}}, comm);
+  const RbmTrainingConfig& t = cfg.rbm_training;
+  const RunLock lock =
+      lock_files({{"rbm.model_file", path}, {"rbm_training.output", t.output}}, comm);
   // Another run may have written it between the look and the lock.
   if (file_exists("rbm.model_file", path, comm)) {
     check_model_file(cfg, initial, comm);
     return kExitOk;
   }
+  check_atomic_target("rbm.model_file", path, comm);
+  const bool training = !t.data.empty();
+  std::optional<RunLock> data_lock;
+  std::optional<TrainingData> data;
   const StageLayout stage = stage_layout(cfg, n_v, comm);
-  const Rbm start(initial, stage.layout);
+  if (training) {
+    check_atomic_target("rbm_training.output", t.output, comm);
+    check_training_record_replaceable(cfg, comm);
+    data_lock = lock_input_file("rbm_training.data", t.data, comm);
+    data = load_data(cfg, stage.layout, initial.visible_units);
+  }
   const LogLikelihoodMethod method = log_z_method(cfg, initial);
-  const std::string initial_log_z = log_z_text(log_partition(start, method, cfg, 0), method);
+  const LogZ initial_log_z = log_partition(Rbm(initial, stage.layout), method, cfg, 0);
   if (rank == 0)
-    std::cout << "rbm model: " << model_text(initial) << "; initial log Z = " << initial_log_z
-              << "\n"
+    std::cout << "rbm model: " << model_text(initial)
+              << "; initial log Z = " << log_z_text(initial_log_z, method) << "\n"
               << std::flush;
   RbmModelFile m{initial, "the initial parameters of the deck", kLatdiffVersion, now_iso8601()};
-  if (!cfg.rbm_training.data.empty()) {
-    check_replaceable(cfg, "rbm_training.output", cfg.rbm_training.output, comm);
-    const TrainingData data = load_data(cfg, stage.layout, initial.visible_units);
-    const std::optional<RbmParameters> trained = train(cfg, initial, stage.layout, data, comm);
+  LogZ log_z = initial_log_z;
+  if (training) {
+    const std::optional<Trained> trained = train(cfg, initial, stage.layout, *data, comm);
     if (!trained) return kExitInterrupted;
-    m.parameters = *trained;
-    const RbmTrainingConfig& t = cfg.rbm_training;
-    m.trained_on = data.description + ", " + std::to_string(t.epochs) + " epochs of " +
+    m.parameters = trained->parameters;
+    log_z = trained->log_z;
+    m.trained_on = data->description + ", " + std::to_string(t.epochs) + " epochs of " +
                    (t.method == RbmTrainingMethod::pcd ? "PCD-" : "CD-") +
                    std::to_string(t.gibbs_steps) + "; training record '" + t.output + "'";
   }
@@ -520,9 +546,9 @@ int prepare_rbm_model(const Config& cfg, MPI_Comm comm) {
   } catch (const IoError& e) {
     throw IoError(std::string("rbm.model_file: ") + e.what());
   }
-  const Rbm final_model(m.parameters, stage.layout);
-  const std::string log_z = log_z_text(log_partition(final_model, method, cfg, 0), method);
-  if (rank == 0) std::cout << "rbm model: written to '" << path << "'; log Z = " << log_z << "\n";
+  if (rank == 0)
+    std::cout << "rbm model: written to '" << path << "'; log Z = " << log_z_text(log_z, method)
+              << "\n";
   return kExitOk;
 }
 

@@ -17,7 +17,8 @@ namespace latdiff {
 
 // Collective over comm. Nothing unless cfg.model is rbm. Returns kExitOk, or kExitInterrupted
 // when a stop signal ended the training. Throws InputError (bad data, a model file of another
-// model, named by deck key) or BusyError (the files are another run's), alike on every rank.
+// model, a training record of another deck, named by deck key), BusyError (the files are
+// another run's) or IoError (a failed write: a full disk), alike on every rank.
 int prepare_rbm_model(const Config& cfg, MPI_Comm comm);
 
 }  // namespace latdiff

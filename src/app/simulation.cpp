@@ -280,13 +280,22 @@ class Chain {
       if (cfg_.sampler.type_of_update(k) == SamplerType::diffusion) ess_block_.push_back(w[k]);
   }
 
+  // "KEY: 'path'" of the chain's model files ("... or KEY 'path'" for a second one): which of
+  // them changed, a combined checksum cannot tell.
+  std::string model_files_text() const {
+    std::string text;
+    for (const auto& [key, path] : model_files(cfg_))
+      text += text.empty() ? key + ": '" + path + "'" : " or " + key + " '" + path + "'";
+    return text;
+  }
+
   // Collective. A resumed chain must go on with the frozen models it started with.
   void check_model_unchanged() const {
     if (!inputs_.model_checksum) return;
     const std::optional<ChainIdentity> id = probe_chain(cfg_.output.file);
     if (!id || id->inputs.model_checksum != inputs_.model_checksum)
-      throw ResumeError(model_files(cfg_).front().first + ": '" + model_files(cfg_).front().second +
-                        "' is not the model that output file '" + cfg_.output.file +
+      throw ResumeError(model_files_text() + " is not the model that output file '" +
+                        cfg_.output.file +
                         "' was run with (checksums differ); restore that model file, or start "
                         "afresh with --run.resume=never --output.overwrite=true");
   }
@@ -362,6 +371,17 @@ RunLock lock_files(const std::vector<RunLock::Target>& targets, MPI_Comm comm) {
     throw BusyError(e.what());
   } catch (const LockError& e) {
     throw InputError(e.what());
+  }
+}
+
+std::optional<RunLock> lock_input_file(const std::string& key, const std::string& path,
+                                       MPI_Comm comm) {
+  try {
+    return RunLock({{key, path}}, comm);
+  } catch (const LockHeld& e) {
+    throw BusyError(e.what());
+  } catch (const LockError&) {
+    return std::nullopt;
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <mpi.h>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "app/errors.hpp"
@@ -21,6 +23,12 @@ int run_simulation(const Config& cfg, MPI_Comm comm);
 // Collective over comm. Locks the files of `targets` (io/run_lock.hpp); throws BusyError when
 // another run holds one, InputError when one cannot be locked.
 RunLock lock_files(const std::vector<RunLock::Target>& targets, MPI_Comm comm);
+
+// Collective over comm. A lock on a file the run reads (training data), so that no run writes
+// it meanwhile: BusyError when another run holds it; nothing when it cannot be locked (a
+// read-only directory), since reading needs no lock file.
+std::optional<RunLock> lock_input_file(const std::string& key, const std::string& path,
+                                       MPI_Comm comm);
 
 // Collective over comm. lock_files of output.file and output.checkpoint of cfg.
 RunLock lock_chain_files(const Config& cfg, MPI_Comm comm);

@@ -99,37 +99,10 @@ std::vector<RunLock> lock_training_files(const std::vector<std::string>& files, 
     }
   });
   std::vector<RunLock> locks;
-  for (const std::string& f : files) {
-    try {
-      locks.emplace_back(std::vector<RunLock::Target>{{"training.files", f}}, comm);
-    } catch (const LockHeld& e) {
-      throw BusyError(e.what());
-    } catch (const LockError&) {
-    }
-  }
+  for (const std::string& f : files)
+    if (std::optional<RunLock> lock = lock_input_file("training.files", f, comm))
+      locks.push_back(std::move(*lock));
   return locks;
-}
-
-// Collective. The model is written to <model>.tmp and renamed over diffusion.model_file:
-// refuse, before any training, what would make that fail (a directory in the way) or replace
-// something that is not a model (a symbolic link to a missing file would be replaced by the
-// model, the link lost).
-void check_model_path(const std::string& model, MPI_Comm comm) {
-  agree<InputError>(comm, [&] {
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
-    if (rank != 0) return;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (fs::is_symlink(model, ec) && !fs::exists(model, ec))
-      throw InputError("diffusion.model_file: '" + model +
-                       "' is a symbolic link to the missing file '" +
-                       fs::read_symlink(model, ec).string() +
-                       "'; writing the model would replace the link: fix or remove it");
-    if (fs::is_directory(model + ".tmp", ec))
-      throw InputError("diffusion.model_file: '" + model +
-                       ".tmp' is a directory; the model is written there first: remove it");
-  });
 }
 
 // Collective. The warm-up chain, its refusals naming the deck key they come from: its
@@ -190,7 +163,7 @@ int prepare_score_model(const Config& cfg, MPI_Comm comm) {
   const RunLock lock = lock_files({{"diffusion.model_file", dif.model_file}}, comm);
   // Another run may have written it between the look and the lock.
   if (file_exists("diffusion.model_file", dif.model_file, comm)) return frozen();
-  check_model_path(dif.model_file, comm);
+  check_atomic_target("diffusion.model_file", dif.model_file, comm);
   check_training_memory(cfg, comm);
   std::vector<std::string> files = words(cfg.training.files);
   if (files.empty()) {

@@ -10,6 +10,7 @@ namespace latdiff {
 
 enum class ModelType { phi4, rbm };
 enum class ActionForm { hopping, mass };
+// flip stays last: app/sampler_registry.hpp counts the types by it.
 enum class SamplerType { metropolis, hmc, langevin, mala, diffusion, generate, gibbs, flip };
 // sampler.interleave: none, or a sampler type run between the updates of sampler.type.
 enum class Interleave { none, metropolis, hmc, langevin, mala, diffusion, gibbs, flip };

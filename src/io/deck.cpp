@@ -276,6 +276,14 @@ Key string_key(std::string section, std::string name, Get get, bool allow_empty,
           [get](const Config& c) { return get(c); }};
 }
 
+// The values of sampler.type.
+Names<SamplerType> sampler_names() {
+  return {{SamplerType::metropolis, "metropolis"}, {SamplerType::hmc, "hmc"},
+          {SamplerType::langevin, "langevin"},     {SamplerType::mala, "mala"},
+          {SamplerType::diffusion, "diffusion"},   {SamplerType::generate, "generate"},
+          {SamplerType::gibbs, "gibbs"},           {SamplerType::flip, "flip"}};
+}
+
 // All keys in deck order. Defaults are those of the Config members (config.hpp).
 std::vector<Key> deck_keys() {
   const Bound non_negative{0}, positive{0, true}, at_least_one{1};
@@ -363,15 +371,7 @@ std::vector<Key> deck_keys() {
           "rbm", "init_scale", [](auto& c) -> auto& { return c.rbm.init_scale; }, non_negative,
           "Standard deviation of the random initial weights (empty rbm.weights)."),
       choice_key(
-          "sampler", "type", [](auto& c) -> auto& { return c.sampler.type; },
-          {{SamplerType::metropolis, "metropolis"},
-           {SamplerType::hmc, "hmc"},
-           {SamplerType::langevin, "langevin"},
-           {SamplerType::mala, "mala"},
-           {SamplerType::diffusion, "diffusion"},
-           {SamplerType::generate, "generate"},
-           {SamplerType::gibbs, "gibbs"},
-           {SamplerType::flip, "flip"}},
+          "sampler", "type", [](auto& c) -> auto& { return c.sampler.type; }, sampler_names(),
           "metropolis: checkerboard local Metropolis sweeps; hmc: hybrid Monte Carlo "
           "trajectories; langevin: unadjusted Langevin steps (stochastic quantization, "
           "O(eps) or O(eps^2) step-size bias); mala: Metropolis-adjusted Langevin (exact); "
@@ -927,24 +927,8 @@ constexpr std::int64_t kMaxEssBlock = 10'000'000;
 
 // The sampler names of the deck, for messages.
 std::string sampler_name(SamplerType t) {
-  switch (t) {
-    case SamplerType::metropolis:
-      return "metropolis";
-    case SamplerType::hmc:
-      return "hmc";
-    case SamplerType::langevin:
-      return "langevin";
-    case SamplerType::mala:
-      return "mala";
-    case SamplerType::diffusion:
-      return "diffusion";
-    case SamplerType::generate:
-      return "generate";
-    case SamplerType::gibbs:
-      return "gibbs";
-    case SamplerType::flip:
-      return "flip";
-  }
+  for (const auto& [type, name] : sampler_names())
+    if (type == t) return name;
   throw std::logic_error("sampler_name: unhandled sampler type");
 }
 
@@ -1114,9 +1098,12 @@ void check_consistency(Config& c) {
         "diffusion or generate, the samplers of sampler.type and sampler.interleave here (set "
         "it to false)");
 
-  check_sampler_applies(c, smp.type, "sampler.type");
-  if (smp.interleave != Interleave::none)
-    check_sampler_applies(c, smp.interleaved_type(), "sampler.interleave");
+  // An RBM job without updates runs no chain, so its [sampler] keys do not matter.
+  if (c.model != ModelType::rbm || c.run.thermalize + c.run.updates > 0) {
+    check_sampler_applies(c, smp.type, "sampler.type");
+    if (smp.interleave != Interleave::none)
+      check_sampler_applies(c, smp.interleaved_type(), "sampler.interleave");
+  }
 
   auto& out = c.output;
   if (out.checkpoint.empty()) out.checkpoint = replace_h5_suffix(out.file, ".ckpt.h5");
@@ -1135,10 +1122,11 @@ void check_consistency(Config& c) {
   std::vector<std::pair<std::string, std::string>> written{{"output.file", out.file},
                                                            {"output.checkpoint", out.checkpoint},
                                                            {"diffusion.model_file", model}};
+  const std::size_t checked_above = written.size();  // distinct by the checks above
   if (c.model == ModelType::rbm) {
     written.emplace_back("rbm.model_file", c.rbm.model_file);
     written.emplace_back("rbm_training.output", c.rbm_training.output);
-    for (std::size_t i = 3; i < written.size(); ++i)
+    for (std::size_t i = checked_above; i < written.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
         if (written[i].second == written[j].second)
           throw DeckError(written[i].first + ": must differ from " + written[j].first + " (both '" +

@@ -21,8 +21,9 @@ namespace latdiff {
 struct ChainInputs {
   // attribute "start_checksum": checkpoint_checksum of the start field when run.start is a file
   std::optional<std::uint64_t> start_checksum;
-  // attribute "model_checksum": diffusion/score_model_file.hpp's model_checksum of the trained
-  // score of a diffusion chain
+  // attribute "model_checksum": the models the chain runs with, read from files: the trained
+  // score of a diffusion chain (diffusion/score_model_file.hpp's model_checksum), an RBM
+  // (models/rbm_model_file.hpp's rbm_checksum), or both folded together (app/simulation.cpp)
   std::optional<std::uint64_t> model_checksum;
   friend bool operator==(const ChainInputs&, const ChainInputs&) = default;
 };

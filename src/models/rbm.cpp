@@ -117,11 +117,21 @@ double Rbm::hidden_free_energy(std::span<const double> c) const {
   return f;
 }
 
+double Rbm::mean_value(RbmUnits units, double x) {
+  switch (units) {
+    case RbmUnits::binary:
+      return probability_on(units, x);
+    case RbmUnits::spin:
+      return std::tanh(x);
+    case RbmUnits::gaussian:
+      return x;
+  }
+  return x;
+}
+
 std::vector<double> Rbm::hidden_mean(std::span<const double> c) const {
   std::vector<double> mean(c.size());
-  for (std::size_t j = 0; j < c.size(); ++j)
-    mean[j] =
-        p_.hidden_units == RbmUnits::spin ? std::tanh(c[j]) : probability_on(p_.hidden_units, c[j]);
+  for (std::size_t j = 0; j < c.size(); ++j) mean[j] = mean_value(p_.hidden_units, c[j]);
   return mean;
 }
 

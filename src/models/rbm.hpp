@@ -84,6 +84,9 @@ class Rbm {
 
   // Probability that a unit of the given kind is +1 (binary: 1) given its input x.
   static double probability_on(RbmUnits units, double x);
+  // Expected value of a unit given its input x: sigma(x) (binary), tanh(x) (spin), or x itself
+  // (Gaussian, x the mean).
+  static double mean_value(RbmUnits units, double x);
   // log sum_{u} exp(x u) over the unit's two states: softplus(x) or log(2 cosh x).
   static double log_partition(RbmUnits units, double x);
   // The unit's "on" and "off" values: 1/0 (binary) or +1/-1 (spin).

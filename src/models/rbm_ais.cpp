@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 #include <vector>
 
@@ -24,7 +25,7 @@ AisResult ais_log_partition(const Rbm& rbm, int runs, int temperatures, std::uin
   // sum_v exp(a v) or, Gaussian, the integral sqrt(2 pi) s of exp(-(v - mu)^2 / (2 s^2)).
   double log_z0 = hidden_base + static_cast<double>(p.n_hidden) * Rbm::log_partition(hid, 0.0);
   if (gaussian)
-    for (double s : p.visible_sigma) log_z0 += std::log(std::sqrt(2 * M_PI) * s);
+    for (double s : p.visible_sigma) log_z0 += std::log(std::sqrt(2 * std::numbers::pi) * s);
   else
     for (double a : p.visible_bias) log_z0 += Rbm::log_partition(vis, a);
 

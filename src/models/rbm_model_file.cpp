@@ -106,11 +106,11 @@ void write_rbm_model(const std::string& path, const RbmModelFile& m, MPI_Comm co
     try {
       m.parameters.check();
       write_to(tmp, m);
+      replace_file(tmp, path, MPI_COMM_SELF);
     } catch (const std::exception& e) {
       std::remove(tmp.c_str());  // of no use half-written; on a full disk it holds the space
       throw IoError(std::string(e.what()).rfind(path, 0) == 0 ? e.what() : path + ": " + e.what());
     }
-    replace_file(tmp, path, MPI_COMM_SELF);
   });
 }
 

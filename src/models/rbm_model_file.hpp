@@ -28,7 +28,8 @@ struct RbmModelFile {
 };
 
 // What identifies the model: a checksum of its unit kinds, sizes and parameters (bit
-// patterns), which a chain run with it records (output attribute "model_checksum"). Local.
+// patterns), part of the identity of a chain run with it (output attribute "model_checksum").
+// Local.
 std::uint64_t rbm_checksum(const RbmParameters& p);
 
 void write_rbm_model(const std::string& path, const RbmModelFile& m, MPI_Comm comm);

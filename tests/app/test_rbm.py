@@ -375,3 +375,26 @@ def test_a_full_disk_fails_the_training_record_cleanly(tmp_path, small_disk):
     assert len(lines) == 1 and "rbm_training.output" in lines[0], r.stderr
     assert sorted(p.name for p in disk.iterdir()) == [], "a partial record was left behind"
     assert not (tmp_path / "train.rbm.h5").exists()
+
+
+def test_a_training_record_of_another_deck_is_not_replaced(tmp_path):
+    spin_data(tmp_path, rows=100)
+    lat = Latdiff(tmp_path)
+    lat.ok([training_deck(tmp_path, epochs=1)])
+    record = tmp_path / "train.rbm.training.h5"
+    data = record.read_bytes()
+    (tmp_path / "train.rbm.h5").unlink()  # "delete it to retrain", with other settings
+    r = lat.run([training_deck(tmp_path, epochs=2)])
+    assert r.returncode == EXIT_BAD_INPUT, describe(r)
+    assert "rbm_training.output" in r.stderr and "output.overwrite" in r.stderr, r.stderr
+    assert record.read_bytes() == data and not (tmp_path / "train.rbm.h5").exists()
+    # The same deck regenerates its own record bit for bit.
+    lat.ok([training_deck(tmp_path, epochs=1)])
+    with h5py.File(record, "r") as f:
+        assert len(f["rbm/epochs/epoch"]) == 1
+
+
+def test_a_training_only_deck_needs_no_sampler(tmp_path):
+    r = Latdiff(tmp_path).run(["--check", "--lattice.dims=4", "--model.type=rbm",
+                               "--rbm.visible=vector", "--run.updates=0"])
+    assert r.returncode == EXIT_OK, describe(r)
