@@ -409,10 +409,12 @@ std::optional<Trained> train(const Config& cfg, const RbmParameters& initial,
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const LogLikelihoodMethod method = log_z_method(cfg, initial);
+  // A seed of its own: a chain of the trained model draws from the same Gibbs streams with
+  // run.seed.
   RbmTrainer trainer(initial, layout,
                      {t.gibbs_steps, t.method == RbmTrainingMethod::pcd, t.chains, t.learning_rate,
                       t.momentum, t.weight_decay},
-                     cfg.run.seed);
+                     splitmix64(cfg.run.seed));
   const std::size_t n = data.train.size();
   const auto batch = static_cast<std::size_t>(std::min<std::int64_t>(t.batch_size, n));
   const auto per_epoch = static_cast<std::int64_t>((n + batch - 1) / batch);
