@@ -1,8 +1,9 @@
-// Performance baseline on one MPI rank: the phi^4 force kernel, a full HMC trajectory, the
-// molecular dynamics alone, the per-level work of the diffusion sampler (real-field FFTs, score
-// evaluations, the reverse step with its log densities), and STREAM-like copy/triad loops over
-// the same working sets, so the fraction of achievable memory bandwidth can be read off row by
-// row and every kernel can be quoted in units of BM_Force.
+// Performance baseline on one MPI rank: the phi^4 force kernel, a checkerboard Metropolis
+// sweep, a full HMC trajectory, the molecular dynamics alone, the per-level work of the
+// diffusion sampler (real-field FFTs, score evaluations, the reverse step with its log
+// densities), and STREAM-like copy/triad loops over the same working sets, so the fraction of
+// achievable memory bandwidth can be read off row by row and every kernel can be quoted in
+// units of BM_Force.
 //
 // Every benchmark takes the arguments (d, L): a periodic L^d lattice, or for copy/triad
 // arrays of (L+2)^d doubles, the padded storage of one field of that lattice.
@@ -35,6 +36,7 @@
 #include "lattice/halo_exchange.hpp"
 #include "models/phi4.hpp"
 #include "samplers/hmc.hpp"
+#include "samplers/metropolis.hpp"
 
 namespace latdiff {
 namespace {
@@ -125,6 +127,27 @@ void BM_Force(benchmark::State& state) {
   set_working_set(state, 2, g.storage_size());
 }
 BENCHMARK(BM_Force)->Apply(lattice_args);
+
+// Metropolis::update, one checkerboard sweep with one hit per site, at the point of issue 10's
+// serial baseline (mass form m2 = -0.7, g = 0.5, proposal half-width 1.5: acceptance ~0.48 in
+// 2D). Counters: ns per site-update and the acceptance.
+void BM_MetropolisSweep(benchmark::State& state) {
+  Geometry g(lattice_dims(state), {}, MPI_COMM_WORLD);
+  const Phi4Model model(g, ActionConfig{ActionForm::mass, 0, 0, -0.7, 0.5});
+  Metropolis<Phi4Model> metropolis(model, g, {1.5, 1}, 7);
+  Field phi = hot_field(g);
+  std::uint64_t sweep = 0;
+  double accepted = 0;
+  for (auto _ : state) {
+    accepted += metropolis.update(phi, sweep++).acceptance;
+    benchmark::ClobberMemory();
+  }
+  const double site_updates = static_cast<double>(g.local_volume()) * state.iterations();
+  state.counters["ns/site"] = Counter(site_updates * 1e-9, Counter::kIsRate | Counter::kInvert);
+  state.counters["acceptance"] = accepted / static_cast<double>(state.iterations());
+  set_working_set(state, 1, g.storage_size());
+}
+BENCHMARK(BM_MetropolisSweep)->Apply(lattice_args);
 
 // Hmc::update: momentum refresh, Hamiltonian before and after, MD, accept/reject.
 void BM_HmcTrajectory(benchmark::State& state) {
