@@ -279,12 +279,16 @@ std::vector<double> gathered_visible(const VisibleLayout& layout, const std::vec
   return all;
 }
 
-// Collective. Appends the states of one phase of step s; returns rank 0's text of them.
+// Collective. Rank 0 appends the states of one phase of step s and returns their text (the
+// other ranks keep nothing and return "").
 std::string record_phase(PhaseRecord& record, const VisibleLayout& layout, std::int64_t s,
                          const std::vector<RbmState>& states, const std::vector<double>& energy) {
+  int rank = 0;
+  MPI_Comm_rank(layout.comm, &rank);
   std::string text;
   for (std::size_t k = 0; k < states.size(); ++k) {
     const std::vector<double> v = gathered_visible(layout, states[k].v);
+    if (rank != 0) continue;
     record.step.push_back(s);
     record.visible.insert(record.visible.end(), v.begin(), v.end());
     record.hidden.insert(record.hidden.end(), states[k].h.begin(), states[k].h.end());
@@ -294,21 +298,6 @@ std::string record_phase(PhaseRecord& record, const VisibleLayout& layout, std::
     text += "    v = " + list_text(v) + "  h = " + list_text(states[k].h) + "  E = " + e + "\n";
   }
   return text;
-}
-
-// Collective. Sum over the positive states of sum_i (v_i - E[v_i | h])^2.
-double reconstruction_error(const Rbm& rbm, const std::vector<RbmState>& states) {
-  const RbmUnits units = rbm.parameters().visible_units;
-  ExactSum sum;
-  for (const RbmState& s : states) {
-    const std::vector<double> x = rbm.visible_input(s.h);
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const double mean = Rbm::mean_value(units, x[i]);
-      sum.add((s.v[i] - mean) * (s.v[i] - mean));
-    }
-  }
-  sum.allreduce(rbm.layout().comm);
-  return sum.value();
 }
 
 struct EpochRecord {
@@ -360,20 +349,13 @@ void write_record_to(const std::string& tmp, const Config& cfg, const RbmParamet
 // failed write (a full disk) is an IoError naming the key, on every rank.
 void write_record(const Config& cfg, const RbmParameters& p, const EpochRecord& e,
                   const PhaseRecord& positive, const PhaseRecord& negative, MPI_Comm comm) {
-  const std::string& path = cfg.rbm_training.output;
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  agree<IoError>(comm, [&] {
-    if (rank != 0) return;
-    const std::string tmp = path + ".tmp";
-    try {
+  try {
+    write_file_atomically(cfg.rbm_training.output, comm, [&](const std::string& tmp) {
       write_record_to(tmp, cfg, p, e, positive, negative);
-      replace_file(tmp, path, MPI_COMM_SELF);
-    } catch (const std::exception& ex) {
-      std::remove(tmp.c_str());  // of no use half-written; on a full disk it holds the space
-      throw IoError("rbm_training.output: " + std::string(ex.what()));
-    }
-  });
+    });
+  } catch (const IoError& ex) {
+    throw IoError("rbm_training.output: " + std::string(ex.what()));
+  }
 }
 
 // Rank 0's line of the epoch just recorded.
@@ -404,11 +386,11 @@ struct Trained {
 // Collective. Trains the initial parameters on the data; returns nothing when a stop signal
 // ended the training.
 std::optional<Trained> train(const Config& cfg, const RbmParameters& initial,
-                             const VisibleLayout& layout, const TrainingData& data, MPI_Comm comm) {
+                             const VisibleLayout& layout, const TrainingData& data,
+                             LogLikelihoodMethod method, MPI_Comm comm) {
   const RbmTrainingConfig& t = cfg.rbm_training;
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  const LogLikelihoodMethod method = log_z_method(cfg, initial);
   // A seed of its own: a chain of the trained model draws from the same Gibbs streams with
   // run.seed.
   RbmTrainer trainer(initial, layout,
@@ -432,9 +414,8 @@ std::optional<Trained> train(const Config& cfg, const RbmParameters& initial,
         rows.push_back(data.train[order[k]]);
       lr = learning_rate(t, s, steps);
       trainer.set_learning_rate(lr);
-      const Rbm before(trainer.parameters(), layout);
       const RbmPhases phases = trainer.step(rows, static_cast<std::uint64_t>(s));
-      squared_error += reconstruction_error(before, phases.positive);
+      squared_error += phases.reconstruction_error;
       if (t.record_every > 0 && s % t.record_every == 0) {
         const std::string pos =
             record_phase(positive, layout, s, phases.positive, phases.positive_energy);
@@ -534,7 +515,7 @@ int prepare_rbm_model(const Config& cfg, MPI_Comm comm) {
   RbmModelFile m{initial, "the initial parameters of the deck", kLatdiffVersion, now_iso8601()};
   LogZ log_z = initial_log_z;
   if (training) {
-    const std::optional<Trained> trained = train(cfg, initial, stage.layout, *data, comm);
+    const std::optional<Trained> trained = train(cfg, initial, stage.layout, *data, method, comm);
     if (!trained) return kExitInterrupted;
     m.parameters = trained->parameters;
     log_z = trained->log_z;

@@ -115,18 +115,6 @@ void write_to(const std::string& tmp, const ScoreModelFile& m) {
   }
 }
 
-void write_file(const std::string& path, const ScoreModelFile& m) {
-  const std::string tmp = path + ".tmp";
-  try {
-    write_to(tmp, m);
-  } catch (const IoError&) {
-    // Of no use half-written, and on a full disk it holds the space.
-    std::remove(tmp.c_str());
-    throw;
-  }
-  replace_file(tmp, path, MPI_COMM_SELF);
-}
-
 ScoreModelFile read_file(const std::string& path) {
   H5Handle f = open_file(path, H5F_ACC_RDONLY, MPI_COMM_SELF);
   const hid_t id = f.get();
@@ -241,11 +229,7 @@ std::uint64_t model_checksum(const ScoreModelFile& m) {
 }
 
 void write_score_model(const std::string& path, const ScoreModelFile& m, MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  agree<IoError>(comm, [&] {
-    if (rank == 0) write_file(path, m);
-  });
+  write_file_atomically(path, comm, [&](const std::string& tmp) { write_to(tmp, m); });
 }
 
 ScoreModelFile read_score_model(const std::string& path, MPI_Comm comm) {

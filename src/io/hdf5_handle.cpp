@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "io/collective_verdict.hpp"
+
 namespace latdiff {
 
 namespace {
@@ -159,6 +161,24 @@ void replace_file(const std::string& from, const std::string& to, MPI_Comm comm)
     bcast_from_root(what, comm);
     throw IoError(to + ": " + what + ": " + std::strerror(err));
   }
+}
+
+void write_file_atomically(const std::string& path, MPI_Comm comm,
+                           const std::function<void(const std::string& tmp)>& write) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  agree<IoError>(comm, [&] {
+    if (rank != 0) return;
+    const std::string tmp = path + ".tmp";
+    try {
+      write(tmp);
+      replace_file(tmp, path, MPI_COMM_SELF);
+    } catch (const std::exception& e) {
+      std::remove(tmp.c_str());
+      const std::string what = e.what();
+      throw IoError(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    }
+  });
 }
 
 void check(herr_t status, const std::string& file, const std::string& what) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -84,6 +85,13 @@ void close_file(H5Handle& file, const std::string& path);
 // to `to` (rank 0) and syncs the directory, so that a crash leaves either the old file at `to`
 // or the new one. Throws IoError naming `to` on every rank on failure.
 void replace_file(const std::string& from, const std::string& to, MPI_Comm comm);
+
+// Collective over comm. Rank 0 writes a small file atomically: write(tmp) creates and fills
+// tmp = path + ".tmp" (on MPI_COMM_SELF), which replace_file then syncs and renames over path.
+// On any failure the temporary file is removed (of no use half-written; on a full disk it
+// holds the space) and every rank throws IoError naming the file.
+void write_file_atomically(const std::string& path, MPI_Comm comm,
+                           const std::function<void(const std::string& tmp)>& write);
 
 // Property list for collective data transfer.
 H5Handle collective_transfer(const std::string& file);

@@ -98,19 +98,9 @@ std::uint64_t rbm_checksum(const RbmParameters& p) {
 }
 
 void write_rbm_model(const std::string& path, const RbmModelFile& m, MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  agree<IoError>(comm, [&] {
-    if (rank != 0) return;
-    const std::string tmp = path + ".tmp";
-    try {
-      m.parameters.check();
-      write_to(tmp, m);
-      replace_file(tmp, path, MPI_COMM_SELF);
-    } catch (const std::exception& e) {
-      std::remove(tmp.c_str());  // of no use half-written; on a full disk it holds the space
-      throw IoError(std::string(e.what()).rfind(path, 0) == 0 ? e.what() : path + ": " + e.what());
-    }
+  write_file_atomically(path, comm, [&](const std::string& tmp) {
+    m.parameters.check();
+    write_to(tmp, m);
   });
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "lattice/exact_sum.hpp"
+
 namespace latdiff {
 
 namespace {
@@ -14,6 +16,21 @@ namespace {
 void share(std::vector<double>& rows, MPI_Comm comm) {
   MPI_Allreduce(MPI_IN_PLACE, rows.data(), static_cast<int>(rows.size()), MPI_DOUBLE, MPI_SUM,
                 comm);
+}
+
+// Collective. Sum over the states of sum_i (v_i - E[v_i | h])^2.
+double reconstruction_error(const Rbm& rbm, const std::vector<RbmState>& states) {
+  const RbmUnits units = rbm.parameters().visible_units;
+  ExactSum sum;
+  for (const RbmState& s : states) {
+    const std::vector<double> x = rbm.visible_input(s.h);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double mean = Rbm::mean_value(units, x[i]);
+      sum.add((s.v[i] - mean) * (s.v[i] - mean));
+    }
+  }
+  sum.allreduce(rbm.layout().comm);
+  return sum.value();
 }
 
 // Sums of -dE/dtheta over a set of visible configurations with hidden expectations, for this
@@ -80,6 +97,7 @@ RbmPhases RbmTrainer::step(const std::vector<std::vector<double>>& batch, std::u
     phases.positive_energy.push_back(rbm.energy(s.v, s.h));
     phases.positive.push_back(std::move(s));
   }
+  phases.reconstruction_error = reconstruction_error(rbm, phases.positive);
   if (settings_.persistent && persistent_.empty())
     for (int k = 0; k < settings_.chains; ++k)
       persistent_.push_back(phases.positive[k % phases.positive.size()]);

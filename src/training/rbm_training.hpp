@@ -29,10 +29,13 @@ struct RbmTrainingSettings {
   double weight_decay = 0.0;
 };
 
-// What one training step saw: the phases' states and energies (local visible parts).
+// What one training step saw: the phases' states and energies (local visible parts), under
+// the model before the step.
 struct RbmPhases {
   std::vector<RbmState> positive, negative;
   std::vector<double> positive_energy, negative_energy;  // E(v, h) of each state
+  // sum over the positive states and every visible unit of (v_i - E[v_i | h])^2 (exact)
+  double reconstruction_error = 0;
 };
 
 class RbmTrainer {
