@@ -35,14 +35,17 @@ latdiff_install_deps() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# latdiff_build BUILD_DIR [extra cmake args...]: configure if needed, then build.
+# latdiff_build BUILD_DIR [extra cmake args...]: configure if needed, then build. The build is
+# for this machine's CPU (-DLATDIFF_NATIVE=ON: the SIMD Metropolis sweep and the rest at full
+# speed); LATDIFF_NATIVE=OFF in the environment builds binaries for any x86-64 node instead.
 latdiff_build() {
   local dir=$1
   shift
   mkdir -p "$dir"
   # Quiet when all is well; the log's tail when configuring or compiling fails.
   if { [ -f "$dir/CMakeCache.txt" ] ||
-       cmake -S "$LATDIFF_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@"; } >"$dir/build.log" 2>&1 &&
+       cmake -S "$LATDIFF_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
+         -DLATDIFF_NATIVE="${LATDIFF_NATIVE:-ON}" "$@"; } >"$dir/build.log" 2>&1 &&
      cmake --build "$dir" -j "$(nproc)" >>"$dir/build.log" 2>&1; then
     return 0
   fi

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cpu_features.hpp"
 #include "app/error_exit.hpp"
 #include "app/launcher_watchdog.hpp"
 #include "app/simulation.hpp"
@@ -26,6 +27,7 @@ int finish(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  refuse_missing_cpu_features();
   stop_when_launcher_dies();
   select_reliable_mpi_io();
   // Funneled: the launcher watchdog is a second thread, and only the main thread calls MPI.

@@ -68,6 +68,15 @@ void check_resumable(const std::string& checkpoint_deck, const std::string& curr
                       "--output.overwrite=true");
 }
 
+void check_chain_format(std::int64_t format, const std::string& checkpoint_path) {
+  if (format == kChainFormat) return;
+  throw ResumeError("checkpoint '" + checkpoint_path + "' continues a chain of chain format " +
+                    std::to_string(format) + ", but this latdiff draws random numbers as " +
+                    "chain format " + std::to_string(kChainFormat) +
+                    " does; finish it with the latdiff that wrote it, or start afresh with " +
+                    "--run.resume=never --output.overwrite=true");
+}
+
 namespace {
 
 // Rows a chain has written after `updates` updates, the rows the checkpoint keeps, and the

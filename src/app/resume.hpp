@@ -32,6 +32,10 @@ std::optional<DeckDifference> chain_difference(const std::string& before_deck,
 void check_resumable(const std::string& checkpoint_deck, const std::string& current_deck,
                      const std::string& checkpoint_path, const std::string& what = "checkpoint");
 
+// Throws ResumeError when the checkpoint at `checkpoint_path` was written with another chain
+// format (io/checkpoint.hpp) than this binary's: its chain would not continue bit for bit.
+void check_chain_format(std::int64_t format, const std::string& checkpoint_path);
+
 // Collective. Verifies that the first state.counts rows of every group of the output file are
 // the chain's rows: counts consistent with state.updates_done and the deck's cadences
 // (run.measure_every, output.save_every, output.correlators, output.block_measurements,

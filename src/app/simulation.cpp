@@ -147,6 +147,7 @@ class Chain {
         file_exists("output.checkpoint", ckpt, g_.comm())) {
       state_ = read_checkpoint(ckpt, g_, phi_);
       check_resumable(state_.deck_text, cfg_.resolved_text, ckpt);
+      check_chain_format(state_.chain_format, ckpt);
       if (state_.updates_done > total_updates())
         throw ResumeError(
             "run.updates: checkpoint '" + ckpt + "' already holds " +

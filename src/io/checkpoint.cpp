@@ -99,6 +99,7 @@ void write_to(const std::string& tmp, const Geometry& g, const std::vector<doubl
     write_block_sums(f, tmp, s.block_sums, g.rank());
     write_attribute(f, tmp, "deck", s.deck_text);
     write_attribute(f, tmp, "checksum", sum);
+    write_attribute(f, tmp, "chain_format", s.chain_format);
   }
   fault_point("checkpoint_write");
   close_file(file, tmp);
@@ -130,6 +131,8 @@ Loaded load_verified(const std::string& path, const Geometry& g) {
     s.block_sums = read_block_sums(f, path);
     s.deck_text = read_string_attribute(f, path, "deck");
     stored = read_uint64_attribute(f, path, "checksum");
+    s.chain_format =
+        H5Aexists(f, "chain_format") > 0 ? read_int64_attribute(f, path, "chain_format") : 1;
   }
   close_file(file, path);
   if (checksum(g, l.packed, l.state) != stored)

@@ -19,6 +19,15 @@ struct CheckpointError : IoError {
   using IoError::IoError;
 };
 
+// How this latdiff turns (deck, seed) into a chain, where that changed between versions:
+//   1  until the SIMD Metropolis sweep (Philox4x64 per site and hit);
+//   2  Metropolis from Philox4x32 lanes, counter (site, hit, update) (samplers/metropolis.hpp);
+//      Gaussian noise by an inline Box-Muller (samplers/gaussian_noise.hpp) and HMC's H summed
+//      as one term per site, which move the last bits of HMC, Langevin, MALA and diffusion.
+// A checkpoint records it (attribute "chain_format"; absent means 1), so a chain of another
+// format is not continued as if nothing had changed (app/resume.hpp).
+inline constexpr std::int64_t kChainFormat = 2;
+
 struct ChainState {
   std::int64_t updates_done = 0;  // updates completed, thermalization included
   RecordCounts counts;            // rows in the output file that belong to the chain so far
@@ -27,6 +36,7 @@ struct ChainState {
   // quantity and the number of measurements in them (empty and 0 when not in block mode).
   std::vector<double> block_sums;
   std::int64_t block_fill = 0;
+  std::int64_t chain_format = kChainFormat;  // of the binary that wrote it; not checksummed
   friend bool operator==(const ChainState&, const ChainState&) = default;
 };
 
@@ -38,6 +48,7 @@ std::uint64_t checkpoint_checksum(const Geometry& g, const Field& phi, const Cha
 // Collective over g.comm(). Writes phi's interior (collective write of "/phi") and the state
 // (rank 0's; attributes "updates_done", "observables_rows", "sampler_rows",
 // "configurations_rows", "correlators_rows", "coarse_rows", "block_fill", "deck", "checksum",
+// "chain_format",
 // and the 1-D dataset "/block_sums") to path + ".tmp", closes it, reads it back and verifies
 // the checksum, fsyncs it, and rank 0 renames it to path and fsyncs the directory
 // (replace_file); on return every rank sees the new file. Throws CheckpointError naming the file on

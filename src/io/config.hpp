@@ -95,6 +95,9 @@ struct RbmTrainingConfig {
   friend bool operator==(const RbmTrainingConfig&, const RbmTrainingConfig&) = default;
 };
 
+// Hits a Metropolis sweep's random-number counter has room for (samplers/metropolis.hpp).
+inline constexpr int kMaxMetropolisHits = 4095;
+
 struct SamplerConfig {
   SamplerType type = SamplerType::hmc;
   double step = 1.0;  // metropolis: proposal phi' = phi + step * U(-1, 1)

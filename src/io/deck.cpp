@@ -388,7 +388,7 @@ std::vector<Key> deck_keys() {
           "Metropolis proposal half-width: phi' = phi + step * U(-1, 1)."),
       number_key(
           "sampler", "hits", [](auto& c) -> auto& { return c.sampler.hits; }, at_least_one,
-          "Metropolis hits per site per sweep."),
+          "Metropolis hits per site per sweep (at most 4095)."),
       choice_key(
           "sampler", "integrator", [](auto& c) -> auto& { return c.sampler.integrator; },
           {{Integrator::leapfrog, "leapfrog"}, {Integrator::omelyan, "omelyan"}},
@@ -1020,6 +1020,9 @@ void check_consistency(Config& c) {
     throw DeckError("run.updates: run.thermalize + run.updates must be <= 2^62 = " +
                     format_number(kMaxUpdates) + " (got " + format_number(c.run.thermalize) +
                     " + " + format_number(c.run.updates) + ")");
+  if (c.sampler.hits > kMaxMetropolisHits)
+    throw DeckError("sampler.hits: must be <= " + std::to_string(kMaxMetropolisHits) + " (got " +
+                    std::to_string(c.sampler.hits) + ")");
   const auto& dims = c.lattice.dims;
   const auto& procs = c.lattice.procs;
   const int d = static_cast<int>(dims.size());

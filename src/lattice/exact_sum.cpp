@@ -38,16 +38,78 @@ void ExactSum::add(double x) {
   else
     e = 1;
   if (mantissa == 0) return;
-  const int pos = e - 1075 + kBias;  // bit position of the mantissa's lowest bit
+  add_bits(mantissa, (bits >> 63) != 0, e - 1075 + kBias);
+}
+
+void ExactSum::add_bits(std::uint64_t magnitude, bool negative, int pos) {
   const int k = pos / kLimbBits;
   const int shift = pos % kLimbBits;
-  const unsigned __int128 wide = static_cast<unsigned __int128>(mantissa) << shift;
-  const std::int64_t sign = (bits >> 63) ? -1 : 1;
+  const unsigned __int128 wide = static_cast<unsigned __int128>(magnitude) << shift;
+  const std::int64_t sign = negative ? -1 : 1;
   const std::uint64_t mask = 0xffffffffu;
   limb_[k] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide) & mask);
   limb_[k + 1] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide >> 32) & mask);
   limb_[k + 2] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(wide >> 64) & mask);
   if (++pending_ >= (1u << 30)) normalize();
+}
+
+namespace {
+
+// Rump, Ogita and Oishi's error-free extraction onto the grids of units m[j] / (1.5 * 2^52):
+// for |r| < 2^51 units, r + m[j] rounds r to a multiple of the unit in the binade of m[j],
+// whose bits exceed m[j]'s by the number of units, and the rounded part is subtracted
+// exactly. Adds each grid's bits to count[j] (modulo 2^64) and returns the remainder.
+inline double extract(double r, const double (&m)[3], std::uint64_t (&count)[3]) {
+  for (int j = 0; j < 3; ++j) {
+    const double t = r + m[j];
+    count[j] += std::bit_cast<std::uint64_t>(t);
+    r -= t - m[j];
+  }
+  return r;
+}
+
+}  // namespace
+
+void ExactSum::add_range(std::span<const double> x) {
+  for (std::size_t b = 0; b < x.size(); b += kBlock)
+    add_block(x.data() + b, std::min(kBlock, x.size() - b));
+}
+
+void ExactSum::add_block(const double* x, std::size_t n) {
+  // The largest magnitude, compared as bits: they order like magnitudes, non-finite last.
+  std::int64_t top = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    top =
+        std::max(top, std::bit_cast<std::int64_t>(x[i]) & std::numeric_limits<std::int64_t>::max());
+  const int biased_exp = static_cast<int>(top >> 52);
+  // Beyond 2^1021 the coarsest magic number would overflow (and infinities have no bits).
+  if (biased_exp > 2043) {
+    for (std::size_t i = 0; i < n; ++i) add(x[i]);
+    return;
+  }
+  // |x| < 2^e, so every term is below 2^50 units of the coarsest grid 2^(e - 50); e >= -924
+  // keeps the finest grid, 2^(e - 150), at or above denorm_min.
+  const int e = std::max(std::max(biased_exp, 1) - 1022, -924);
+  double m[3];
+  for (int j = 0; j < 3; ++j) m[j] = std::ldexp(1.5, e + 2 - 50 * j);
+  std::uint64_t count[3] = {0, 0, 0};
+  std::uint64_t rest = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    rest |= std::bit_cast<std::uint64_t>(extract(x[i], m, count)) << 1;  // any bit but the sign
+  // The counts are below n 2^51 in magnitude, so their int64 values are exact modulo 2^64.
+  for (int j = 0; j < 3; ++j) {
+    const auto c = static_cast<std::int64_t>(count[j] - n * std::bit_cast<std::uint64_t>(m[j]));
+    const std::uint64_t magnitude =
+        c < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(c) : static_cast<std::uint64_t>(c);
+    if (magnitude != 0) add_bits(magnitude, c < 0, e - 50 * (j + 1) + kBias);
+  }
+  if (rest == 0) return;
+  // Terms with bits below the finest grid (rare: far smaller than the block's largest).
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t ignored[3] = {0, 0, 0};
+    const double r = extract(x[i], m, ignored);
+    if (r != 0) add(r);
+  }
 }
 
 void ExactSum::normalize() {

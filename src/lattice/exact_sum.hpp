@@ -13,8 +13,11 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace latdiff {
@@ -22,6 +25,17 @@ namespace latdiff {
 class ExactSum {
  public:
   void add(double x);
+  // Adds every term of x exactly, as add() of each would, at a few operations per term that
+  // vectorise: each block's terms are split onto three grids of 50 bits below the block's
+  // largest magnitude (Rump's error-free extraction) and the grid counts summed as integers;
+  // the remainders of terms with bits further down, and blocks with a non-finite term or one
+  // of 2^1021 or more, go through add(). Like add(), no communication.
+  void add_range(std::span<const double> x);
+  // Adds the n terms of each of row_count rows (n > 0), which fill_row(r, out) writes to
+  // out[0..n), buffered so that fill_row's loop and add_range's vectorise: the exact sum of a
+  // per-site quantity over the rows of a field, in one pass.
+  template <class FillRow>
+  void add_rows(std::size_t row_count, int n, FillRow&& fill_row);
   // Adds n x (n >= 0) exactly, as n calls of add(x) would: as the two parts of the FMA
   // error-free product when that is exact, else by n additions.
   void add_times(double x, std::int64_t n);
@@ -44,11 +58,29 @@ class ExactSum {
   static constexpr int kBias = 1074 + 64;
   static constexpr int kLimbs = (2 * 1024 + 1074 + 128) / kLimbBits + 2;
   enum NonFinite { kPlusInf, kMinusInf, kNan, kNonFiniteKinds };
+  // Terms add_range splits as one block, so that a block's grid counts (each of magnitude
+  // below 2^51) cannot overflow an int64.
+  static constexpr std::size_t kBlock = 2048;
+  void add_block(const double* x, std::size_t n);
+  // Adds magnitude * 2^(pos - kBias) with the given sign (magnitude < 2^64, pos >= 0).
+  void add_bits(std::uint64_t magnitude, bool negative, int pos);
   void normalize();
   std::array<std::int64_t, kLimbs> limb_{};
   std::array<std::int64_t, kNonFiniteKinds> non_finite_{};  // terms of each non-finite kind
   std::uint32_t pending_ = 0;                               // additions since normalisation
 };
+
+template <class FillRow>
+void ExactSum::add_rows(std::size_t row_count, int n, FillRow&& fill_row) {
+  const auto len = static_cast<std::size_t>(n);
+  const std::size_t rows_per_fill = std::max<std::size_t>(1, kBlock / len);
+  std::vector<double> terms(rows_per_fill * len);
+  for (std::size_t r = 0; r < row_count; r += rows_per_fill) {
+    const std::size_t rows = std::min(rows_per_fill, row_count - r);
+    for (std::size_t i = 0; i < rows; ++i) fill_row(r + i, terms.data() + i * len);
+    add_range(std::span<const double>(terms.data(), rows * len));
+  }
+}
 
 // Collective: exact global sum of per-rank values.
 double global_sum(double local, MPI_Comm comm);

@@ -58,6 +58,8 @@ class Geometry {
   std::size_t row_start(std::size_t r) const { return row_start_[r]; }
   std::int64_t row_global_start(std::size_t r) const { return row_global_start_[r]; }
   int row_length() const { return local_dims_.back(); }
+  // Distance in a row between sites of one checkerboard colour (samplers/site_colouring.hpp).
+  static constexpr int kColourRunStride = 2;
 
   // Global row-major index of global coordinates (wrapped periodically), and the inverse.
   std::int64_t global_index(const std::vector<int>& global_x) const;

@@ -13,12 +13,32 @@
 
 namespace latdiff {
 
+// A run of consecutive sites of one interior row: the padded index of the first, and how many.
+struct RowSegment {
+  std::size_t start = 0;
+  int length = 0;
+};
+
+// Every interior row, whole.
+std::vector<RowSegment> interior_rows(const Geometry& g);
+
+// The interior sites, split by whether a nearest neighbour is a halo site: `inner` ones can be
+// updated from a field whose halo exchange is in flight, `boundary` ones only after finish().
+// Together they cover every interior site once; empty segments are left out.
+struct HaloSplit {
+  std::vector<RowSegment> inner, boundary;
+};
+HaloSplit split_by_halo(const Geometry& g);
+
 class HaloExchange {
  public:
   explicit HaloExchange(const Geometry& g);
 
-  // Collective over g.comm(): start() posts all sends and receives so that interior work can
-  // overlap; finish() waits and fills the halo. The field must not change in between.
+  // Collective over g.comm(): start() copies the faces along split dimensions into send
+  // buffers and posts all sends and receives, so that interior work can overlap; finish()
+  // waits, fills those halos and wraps the unsplit dimensions from the field as it is then.
+  // In between, sites may change except those on faces along split dimensions (the boundary
+  // of samplers/site_colouring.hpp) and except the halo, which finish() overwrites.
   void start(const Field& f);
   void finish(Field& f);
   // Collective: start() then finish().

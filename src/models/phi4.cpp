@@ -1,5 +1,7 @@
 #include "models/phi4.hpp"
 
+#include <type_traits>
+
 namespace latdiff {
 
 Phi4Couplings Phi4Couplings::from(const ActionConfig& action, int dim) {
@@ -8,55 +10,102 @@ Phi4Couplings Phi4Couplings::from(const ActionConfig& action, int dim) {
   return {1.0, dim + 0.5 * action.m2, 0.25 * action.g, 0.0};
 }
 
-ExactSum Phi4Model::action(const Field& phi) const {
-  ExactSum s;
-  const int n = g_.row_length();
-  for (std::size_t r = 0; r < g_.row_count(); ++r) {
-    const double* p = phi.data() + g_.row_start(r);
-    for (int j = 0; j < n; ++j) {
-      double forward = 0;
-      for (int mu = 0; mu < g_.dim(); ++mu) forward += p[j + g_.stride(mu)];
-      const double x2 = p[j] * p[j];
-      s.add(-k_.beta * p[j] * forward + k_.a * x2 + k_.b * x2 * x2 + k_.c);
-    }
-  }
-  return s;
-}
-
 namespace {
 
-// One fused pass per row with the dimension known at compile time, so the neighbour sum is
-// unrolled and the loop vectorises with unit stride.
+// Calls f with the dimension as a compile-time constant, so that neighbour loops unroll and
+// row loops vectorise with unit stride.
+template <class F>
+decltype(auto) with_dim(int dim, F&& f) {
+  switch (dim) {
+    case 1:
+      return f(std::integral_constant<int, 1>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    default:
+      return f(std::integral_constant<int, 4>{});
+  }
+}
+
+// The force -dS/dphi at *p; one expression for force() and add_force(), so they agree bitwise.
 template <int D>
-void force_rows(const Geometry& g, const Phi4Couplings& k, const Field& phi, Field& out) {
-  const int n = g.row_length();
-  const double two_a = 2 * k.a, four_b = 4 * k.b, beta = k.beta;
+struct SiteForce {
+  SiteForce(const Geometry& g, const Phi4Couplings& k)
+      : two_a(2 * k.a), four_b(4 * k.b), beta(k.beta) {
+    for (int mu = 0; mu < D; ++mu) s[mu] = g.stride(mu);
+  }
+  double operator()(const double* p) const {
+    double nb = 0;
+    for (int mu = 0; mu < D; ++mu) nb += p[s[mu]] + p[-s[mu]];
+    return beta * nb - p[0] * (two_a + four_b * p[0] * p[0]);
+  }
+  double two_a, four_b, beta;
+  std::ptrdiff_t s[D];
+};
+
+// Sum over sites of s_x, plus pi_x^2 / 2 in the same term when pi is given.
+template <int D>
+ExactSum site_sum(const Geometry& g, const Phi4Couplings& k, const Field& phi, const Field* pi) {
   std::ptrdiff_t s[D];
   for (int mu = 0; mu < D; ++mu) s[mu] = g.stride(mu);
-  for (std::size_t r = 0; r < g.row_count(); ++r) {
+  ExactSum sum;
+  const int n = g.row_length();
+  sum.add_rows(g.row_count(), n, [&](std::size_t r, double* __restrict out) {
     const double* __restrict p = phi.data() + g.row_start(r);
-    double* __restrict f = out.data() + g.row_start(r);
-    for (int j = 0; j < n; ++j) {
-      double nb = 0;
-      for (int mu = 0; mu < D; ++mu) nb += p[j + s[mu]] + p[j - s[mu]];
-      f[j] = beta * nb - p[j] * (two_a + four_b * p[j] * p[j]);
+    if (pi == nullptr) {
+      for (int j = 0; j < n; ++j) {
+        double forward = 0;
+        for (int mu = 0; mu < D; ++mu) forward += p[j + s[mu]];
+        const double x2 = p[j] * p[j];
+        out[j] = -k.beta * p[j] * forward + k.a * x2 + k.b * x2 * x2 + k.c;
+      }
+      return;
     }
-  }
+    const double* __restrict q = pi->data() + g.row_start(r);
+    for (int j = 0; j < n; ++j) {
+      double forward = 0;
+      for (int mu = 0; mu < D; ++mu) forward += p[j + s[mu]];
+      const double x2 = p[j] * p[j];
+      out[j] = -k.beta * p[j] * forward + k.a * x2 + k.b * x2 * x2 + k.c + 0.5 * q[j] * q[j];
+    }
+  });
+  return sum;
 }
 
 }  // namespace
 
+ExactSum Phi4Model::action(const Field& phi) const {
+  return with_dim(g_.dim(),
+                  [&](auto d) { return site_sum<decltype(d)::value>(g_, k_, phi, nullptr); });
+}
+
+ExactSum Phi4Model::action_plus_kinetic(const Field& phi, const Field& pi) const {
+  return with_dim(g_.dim(), [&](auto d) { return site_sum<decltype(d)::value>(g_, k_, phi, &pi); });
+}
+
 void Phi4Model::force(const Field& phi, Field& out) const {
-  switch (g_.dim()) {
-    case 1:
-      return force_rows<1>(g_, k_, phi, out);
-    case 2:
-      return force_rows<2>(g_, k_, phi, out);
-    case 3:
-      return force_rows<3>(g_, k_, phi, out);
-    default:
-      return force_rows<4>(g_, k_, phi, out);
-  }
+  with_dim(g_.dim(), [&](auto d) {
+    const SiteForce<decltype(d)::value> force(g_, k_);
+    const int n = g_.row_length();
+    for (std::size_t r = 0; r < g_.row_count(); ++r) {
+      const double* __restrict p = phi.data() + g_.row_start(r);
+      double* __restrict f = out.data() + g_.row_start(r);
+      for (int j = 0; j < n; ++j) f[j] = force(p + j);
+    }
+  });
+}
+
+void Phi4Model::add_force(const Field& phi, Field& pi, double dt,
+                          std::span<const RowSegment> segments) const {
+  with_dim(g_.dim(), [&](auto d) {
+    const SiteForce<decltype(d)::value> force(g_, k_);
+    for (const RowSegment& segment : segments) {
+      const double* __restrict p = phi.data() + segment.start;
+      double* __restrict q = pi.data() + segment.start;
+      for (int j = 0; j < segment.length; ++j) q[j] += dt * force(p + j);
+    }
+  });
 }
 
 }  // namespace latdiff

@@ -17,7 +17,7 @@ namespace latdiff {
 // or renumber them, only append.
 enum class Stream : std::uint64_t {
   hot_start = 1,
-  metropolis = 2,
+  // 2 was the Philox4x64 Metropolis stream before the lane generator (metropolis_sweep).
   hmc_momentum = 3,
   hmc_accept = 4,
   langevin_noise = 5,
@@ -35,8 +35,9 @@ enum class Stream : std::uint64_t {
   rbm_flip = 17,            // single-flip Metropolis of RBM visible units, (unit, update)
   rbm_ais_visible = 18,     // annealed importance sampling, counter (unit, run, temperature)
   rbm_ais_hidden = 19,
-  rbm_init = 20,     // random initial RBM weights, counter (weight index)
-  rbm_shuffle = 21,  // minibatch order of RBM training, counter (epoch, position)
+  rbm_init = 20,          // random initial RBM weights, counter (weight index)
+  rbm_shuffle = 21,       // minibatch order of RBM training, counter (epoch, position)
+  metropolis_sweep = 22,  // Philox4x32 lanes of the Metropolis sweep (samplers/metropolis.hpp)
 };
 
 class CounterRng {

@@ -7,10 +7,18 @@
 // accept draw comes from a global stream, so every rank and every decomposition takes the same
 // decision; a trajectory whose dH is not finite (too large a step) is rejected and reported
 // with dH = +inf (update_result.hpp).
+//
+// Models with per-site capabilities (models/model.hpp) get a cheaper trajectory, bitwise the
+// same on every decomposition: the Hamiltonian as one exact sum of s_x + pi_x^2 / 2
+// (SiteHamiltonianModel; without Fourier acceleration), and the force added to pi in one pass
+// with the halo exchange overlapping the kick of the sites away from the halo
+// (SegmentForceModel, when the lattice is split over ranks). Other models, like the RBM whose
+// force is collective, exchange the halo and then compute the whole force.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "io/config.hpp"
 #include "lattice/halo_exchange.hpp"
@@ -46,8 +54,11 @@ class Hmc {
         momentum_rng_(seed, Stream::hmc_momentum),
         accept_rng_(seed, Stream::hmc_accept),
         pi_(make_field(g)),
-        force_(make_field(g)),
+        force_(SegmentForceModel<Model> ? Field() : make_field(g)),
         saved_(make_field(g)),
+        rows_(interior_rows(g)),
+        split_(split_by_halo(g)),
+        overlap_(split_over_ranks(g)),
         kernel_(params.fourier_acceleration ? std::make_unique<FourierKernel>(g, params.fa_mass2)
                                             : nullptr),
         work_(kernel_ ? make_field(g) : Field()) {}
@@ -68,36 +79,44 @@ class Hmc {
   }
 
   // Collective. Molecular-dynamics trajectory of length tau in md_steps steps; exposed for
-  // reversibility tests. Halos of phi must be current on entry and are on exit.
+  // reversibility tests. Halos of phi must be current on entry and are on exit: every drift
+  // is followed by a kick, which refreshes them.
   void integrate(Field& phi, Field& pi) {
     const double eps = params_.trajectory_length / params_.md_steps;
     if (params_.integrator == Integrator::leapfrog) {
-      kick(phi, pi, 0.5 * eps);
+      kick(phi, pi, 0.5 * eps, /*halo_current=*/true);
       for (int i = 0; i < params_.md_steps; ++i) {
         drift(phi, pi, eps);
-        kick(phi, pi, i + 1 < params_.md_steps ? eps : 0.5 * eps);
+        kick(phi, pi, i + 1 < params_.md_steps ? eps : 0.5 * eps, false);
       }
       return;
     }
     // 2MN: P(l eps) Q(eps/2) P((1-2l) eps) Q(eps/2) P(l eps), adjacent P's merged.
     const double l = kOmelyanLambda;
-    kick(phi, pi, l * eps);
+    kick(phi, pi, l * eps, /*halo_current=*/true);
     for (int i = 0; i < params_.md_steps; ++i) {
       drift(phi, pi, 0.5 * eps);
-      kick(phi, pi, (1 - 2 * l) * eps);
+      kick(phi, pi, (1 - 2 * l) * eps, false);
       drift(phi, pi, 0.5 * eps);
-      kick(phi, pi, i + 1 < params_.md_steps ? 2 * l * eps : l * eps);
+      kick(phi, pi, i + 1 < params_.md_steps ? 2 * l * eps : l * eps, false);
     }
   }
 
   // Collective (models/model.hpp). This rank's part of H = pi^T M^{-1} pi / 2 + S; with
   // Fourier acceleration the kinetic term is summed over momenta.
   ExactSum hamiltonian(const Field& phi, const Field& pi) {
+    if constexpr (SiteHamiltonianModel<Model>)
+      if (!kernel_) return model_.action_plus_kinetic(phi, pi);
     ExactSum h = model_.action(phi);
-    if (kernel_)
+    if (kernel_) {
       h += kernel_->quadratic_form(KernelPower::minus_one, pi, 0.5);
-    else
-      for_each_site(g_, [&](std::size_t p, std::int64_t) { h.add(0.5 * pi[p] * pi[p]); });
+      return h;
+    }
+    const int n = g_.row_length();
+    h.add_rows(g_.row_count(), n, [&](std::size_t r, double* __restrict out) {
+      const double* __restrict q = pi.data() + g_.row_start(r);
+      for (int j = 0; j < n; ++j) out[j] = 0.5 * q[j] * q[j];
+    });
     return h;
   }
 
@@ -112,7 +131,27 @@ class Hmc {
     fill_normals(g_, momentum_rng_, update_index, work_);
     kernel_->apply(KernelPower::half, work_, pi_);
   }
-  void kick(const Field& phi, Field& pi, double dt) {
+  static bool split_over_ranks(const Geometry& g) {
+    for (int p : g.procs())
+      if (p > 1) return true;
+    return false;
+  }
+  // pi += dt F(phi); collective. Refreshes phi's halo first unless halo_current.
+  void kick(Field& phi, Field& pi, double dt, bool halo_current) {
+    if constexpr (SegmentForceModel<Model>) {
+      if (halo_current || !overlap_) {
+        if (!halo_current) halo_.exchange(phi);
+        model_.add_force(phi, pi, dt, rows_);
+        return;
+      }
+      // start() packs the faces, so phi's interior is final; the inner sites read no halo.
+      halo_.start(phi);
+      model_.add_force(phi, pi, dt, split_.inner);
+      halo_.finish(phi);
+      model_.add_force(phi, pi, dt, split_.boundary);
+      return;
+    }
+    if (!halo_current) halo_.exchange(phi);
     model_.force(phi, force_);
     const int n = g_.row_length();
     for (std::size_t r = 0; r < g_.row_count(); ++r) {
@@ -121,7 +160,8 @@ class Hmc {
       for (int j = 0; j < n; ++j) q[j] += dt * f[j];
     }
   }
-  // phi += dt M^{-1} pi; collective.
+  // phi += dt M^{-1} pi on the interior (the next kick refreshes the halo); collective with
+  // Fourier acceleration.
   void drift(Field& phi, const Field& pi, double dt) {
     const Field* velocity = &pi;
     if (kernel_) {
@@ -134,7 +174,6 @@ class Hmc {
       const double* __restrict q = velocity->data() + g_.row_start(r);
       for (int j = 0; j < n; ++j) x[j] += dt * q[j];
     }
-    halo_.exchange(phi);
   }
 
   const Model& model_;
@@ -142,7 +181,10 @@ class Hmc {
   HaloExchange halo_;
   HmcParams params_;
   CounterRng momentum_rng_, accept_rng_;
-  Field pi_, force_, saved_;
+  Field pi_, force_, saved_;               // force_ only for models without SegmentForceModel
+  std::vector<RowSegment> rows_;           // every interior row, for kicks without overlap
+  HaloSplit split_;                        // the sites kicked before and after the halo arrives
+  bool overlap_;                           // some dimension is split over ranks
   std::unique_ptr<FourierKernel> kernel_;  // null without Fourier acceleration
   Field work_;                             // white noise, then M^{-1} pi (acceleration only)
 };

@@ -9,8 +9,9 @@ import time
 import h5py
 import pytest
 
-from conftest import (EXIT_INTERRUPTED, EXIT_OK, Latdiff, assert_same_chain, checkpoint_updates,
-                      kill_job, read_output, stop, wait_for, write_deck)
+from conftest import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, Latdiff, assert_same_chain,
+                      checkpoint_updates, describe, kill_job, read_output, stop, wait_for,
+                      write_deck)
 
 SAMPLERS = {
     "metropolis": {"type": "metropolis", "step": 1.4, "hits": 2},
@@ -82,6 +83,29 @@ def test_extend_chain(tmp_path, sampler, ranks_first, ranks_second, first_update
     # run.resume = never starts afresh, overwriting, and gives the same chain.
     ld.ok(["run.ini", "--run.resume=never"], np=ranks_first)
     assert_same_chain(split, read_output(d / "chain.h5"), "fresh re-run with resume=never")
+
+
+@pytest.mark.parametrize("sampler", ["metropolis", "hmc"])
+def test_checkpoint_of_an_older_chain_format_is_refused(tmp_path, sampler):
+    """A checkpoint written before the SIMD Metropolis sweep and the inline Box-Muller (no
+    chain_format attribute: format 1) must not continue as if its random numbers were this
+    binary's: one line naming the file and the format, exit 2, the checkpoint untouched."""
+    ld = Latdiff(tmp_path)
+    write_deck(tmp_path / "run.ini", deck(sampler, 60))
+    ld.ok(["run.ini", "--run.updates=30"])
+    ckpt = tmp_path / "chain.ckpt.h5"
+    with h5py.File(ckpt, "a") as f:
+        assert f.attrs["chain_format"] == 2
+        del f.attrs["chain_format"]
+    r = ld.run(["run.ini"])
+    assert r.returncode == EXIT_BAD_INPUT, describe(r)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "chain format 1" in lines[0] and "chain.ckpt.h5" in lines[0], lines
+    assert checkpoint_updates(ckpt) == 40
+    with h5py.File(ckpt, "r") as f:
+        assert "chain_format" not in f.attrs
+    # Starting afresh as the message says works.
+    ld.ok(["run.ini", "--run.resume=never", "--output.overwrite=true"])
 
 
 def interrupt(tmp_path, sections, ranks, how):

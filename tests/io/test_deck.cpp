@@ -180,6 +180,7 @@ TEST(Deck, EveryErrorIsOneLineStartingWithTheKey) {
       {kMinimal, {"--sampler.step=0"}, "sampler.step", "> 0"},
       {kMinimal, {"--sampler.trajectory_length=-1"}, "sampler.trajectory_length"},
       {kMinimal, {"--sampler.hits=0"}, "sampler.hits", ">= 1"},
+      {kMinimal, {"--sampler.hits=4096"}, "sampler.hits", "<= 4095"},
       {kMinimal, {"--sampler.md_steps=0"}, "sampler.md_steps"},
       {kMinimal, {"--sampler.langevin_step=0"}, "sampler.langevin_step", "> 0"},
       {kMinimal, {"--sampler.langevin_scheme=heun"}, "sampler.langevin_scheme", "euler"},

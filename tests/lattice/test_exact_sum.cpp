@@ -160,6 +160,96 @@ TEST(ExactSum, GlobalSumIndependentOfSplit) {
   EXPECT_EQ(mine.value(), all.value());
 }
 
+// add_range against add() term by term: the same value, and a difference of exactly zero.
+void expect_range_matches_add(const std::vector<double>& x, const char* what) {
+  ExactSum bulk, single;
+  bulk.add_range(x);
+  for (double v : x) single.add(v);
+  ASSERT_TRUE(same_bits(bulk.value(), single.value()))
+      << what << ": " << bulk.value() << " vs " << single.value() << " (" << x.size() << " terms)";
+  bulk -= single;
+  if (std::isfinite(single.value())) {
+    EXPECT_EQ(bulk.value(), 0.0) << what;
+  }
+}
+
+TEST(ExactSum, AddRangeEqualsAddOnRandomTerms) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1, 1);
+  // Block edges (add_range splits 2048 terms at a time) and magnitude spreads from one binade
+  // to the whole double range, where the terms far below a block's largest take add().
+  for (std::size_t n : {0, 1, 2, 7, 2047, 2048, 2049, 5000}) {
+    for (double decades : {0.0, 4.0, 30.0, 60.0, 300.0}) {
+      std::vector<double> x(n);
+      for (double& v : x) v = u(rng) * std::pow(10.0, decades * u(rng));
+      expect_range_matches_add(x, "random");
+    }
+  }
+}
+
+TEST(ExactSum, AddRangeSpecialTerms) {
+  const double big = std::numeric_limits<double>::max();
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  const double min_normal = std::numeric_limits<double>::min();
+  const std::vector<std::vector<double>> cases = {
+      {1e300, 1.0, -1e300, 1e-300},  // cancellation over the whole range
+      {0.1, 0.2, -0.3},
+      {tiny, -tiny, 3 * tiny, min_normal, -0.5 * min_normal},  // subnormals alone
+      {1.0, tiny, -1.0},                                       // a subnormal below a normal
+      {big, big, -big},                                        // beyond the fast path's range
+      {0x1p1021, -0x1p1020, 0x1p-1000},
+      {0x1.fffffffffffffp1020, 1.0, -0x1.fffffffffffffp1020},  // just inside it
+      {0.0, -0.0, -0.0},
+      {-0.0},
+      {1.0, kInf, 2.0},
+      {1.0, -kInf, kInf},
+      {kNan, 1.0},
+      {-kNan, tiny},
+      {1.0, 0x1p-52, 0x1p-53, 0x1p-104, 0x1p-105, 0x1p-200},  // bits at the grid edges
+      {0x1.8p51, -0x1p0, 0x1p-99, -0x1p-100, 0x1p-101}};
+  for (const auto& x : cases) expect_range_matches_add(x, "special");
+  // The same terms inside a long block of ordinary ones.
+  std::vector<double> filler(3000, 0.37);
+  for (const auto& x : cases) {
+    std::vector<double> y = filler;
+    for (std::size_t i = 0; i < x.size(); ++i) y[1000 + 401 * i] = x[i];
+    expect_range_matches_add(y, "special in a block");
+  }
+}
+
+TEST(ExactSum, AddRangeHalfwayCasesRoundExactly) {
+  // Terms that sit halfway between grid points of the coarse grids (ties to even) and sums
+  // whose rounded value depends on the last of many small terms.
+  std::vector<double> x;
+  for (int k = 0; k < 1000; ++k) {
+    x.push_back(0x1p50 + 0.5);
+    x.push_back(-0x1p50);
+    x.push_back(std::ldexp(1.5, -k % 150));
+  }
+  expect_range_matches_add(x, "halfway");
+  std::vector<double> y(4000, 1.0);
+  y.push_back(0x1p-60);
+  expect_range_matches_add(y, "sticky bit");
+}
+
+TEST(ExactSum, AddRowsEqualsAdd) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int n : {1, 3, 64, 2048, 3000}) {
+    const std::size_t rows = 5;
+    std::vector<double> x(rows * static_cast<std::size_t>(n));
+    for (double& v : x) v = u(rng) * std::pow(10.0, 10 * u(rng));
+    ExactSum by_rows, single;
+    by_rows.add_rows(rows, n, [&](std::size_t r, double* out) {
+      for (int j = 0; j < n; ++j) out[j] = x[r * static_cast<std::size_t>(n) + j];
+    });
+    for (double v : x) single.add(v);
+    EXPECT_TRUE(same_bits(by_rows.value(), single.value())) << n;
+    by_rows -= single;
+    EXPECT_EQ(by_rows.value(), 0.0) << n;
+  }
+}
+
 // The bits of x on rank 0, on every rank.
 double rank0_value(double x) {
   MPI_Bcast(&x, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);

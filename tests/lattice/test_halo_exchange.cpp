@@ -56,5 +56,46 @@ TEST(HaloExchange, StartFinishAllowsWorkInBetween) {
             static_cast<double>(g.global_index({g.offset()[0] - 1, g.offset()[1]})));
 }
 
+// Marks every site of the segments in `count`; every site must be interior.
+void mark(const std::vector<RowSegment>& segments, std::vector<int>& count) {
+  for (const RowSegment& s : segments) {
+    EXPECT_GT(s.length, 0);
+    for (int j = 0; j < s.length; ++j) ++count[s.start + static_cast<std::size_t>(j)];
+  }
+}
+
+void check_split(const std::vector<int>& dims, const std::vector<int>& procs) {
+  Geometry g(dims, procs, MPI_COMM_WORLD);
+  std::vector<int> interior(g.storage_size(), 0);
+  for_each_site(g, [&](std::size_t p, std::int64_t) { interior[p] = 1; });
+  const HaloSplit split = split_by_halo(g);
+  std::vector<int> inner(g.storage_size(), 0), boundary(g.storage_size(), 0);
+  mark(split.inner, inner);
+  mark(split.boundary, boundary);
+  std::vector<int> rows(g.storage_size(), 0);
+  mark(interior_rows(g), rows);
+  for (std::size_t p = 0; p < g.storage_size(); ++p) {
+    EXPECT_EQ(inner[p] + boundary[p], interior[p]) << "site " << p;
+    EXPECT_EQ(rows[p], interior[p]) << "site " << p;
+    if (interior[p] == 0) continue;
+    bool touches_halo = false;
+    for (int mu = 0; mu < g.dim(); ++mu)
+      touches_halo |= interior[p + g.stride(mu)] == 0 || interior[p - g.stride(mu)] == 0;
+    EXPECT_EQ(boundary[p] == 1, touches_halo) << "site " << p;
+  }
+}
+
+TEST(HaloSplit, InnerSitesReadNoHaloAndTogetherCoverTheInterior) {
+  check_split({8}, {});
+  check_split({4, 6}, {});
+  check_split({4, 4, 6}, {});
+  check_split({2, 4, 4, 4}, {});
+  // Extents of 1 and 2 have no inner sites; odd ones fit a single rank only.
+  check_split({4, 1, 4}, {});
+  if (testing::world_size() == 1) check_split({3, 2, 5}, {});
+  for (const auto& procs : testing::process_grids({8, 6, 4}, testing::world_size()))
+    check_split({8, 6, 4}, procs);
+}
+
 }  // namespace
 }  // namespace latdiff

@@ -105,6 +105,25 @@ TEST(Phi4, ForceIsMinusGradientByFiniteDifferences) {
   }
 }
 
+// Environments of a colour run are the neighbour sums of its sites, two apart.
+TEST(Phi4, LocalEnvironmentsOfARun) {
+  Geometry g({6, 8, 4}, {}, MPI_COMM_SELF);
+  HaloExchange halo(g);
+  const Phi4Model m(g, kMass);
+  Field phi = make_field(g);
+  fill_random(g, phi, 17);
+  halo.exchange(phi);
+  const std::size_t first = g.row_start(5) + 1;
+  double env[2];
+  m.local_environments(phi, first, 2, env);
+  for (int k = 0; k < 2; ++k) {
+    const std::size_t p = first + 2 * k;
+    double sum = 0;
+    for (int mu = 0; mu < 3; ++mu) sum += phi[p + g.stride(mu)] + phi[p - g.stride(mu)];
+    EXPECT_EQ(env[k], sum);
+  }
+}
+
 TEST(Phi4, LocalActionChangeMatchesActionDifference) {
   Geometry g({4, 4}, {}, MPI_COMM_WORLD);
   HaloExchange halo(g);
@@ -118,7 +137,9 @@ TEST(Phi4, LocalActionChangeMatchesActionDifference) {
       Field q = phi;
       for_each_site(g, [&](std::size_t p, std::int64_t gi) {
         if (gi != site) return;
-        local = m.local_action_change(phi, p, phi[p] + 0.37);
+        double neighbour_sum = 0;
+        m.local_environments(phi, p, 1, &neighbour_sum);
+        local = m.local_action_change(neighbour_sum, phi[p], phi[p] + 0.37);
         q[p] += 0.37;
       });
       halo.exchange(q);
