@@ -20,6 +20,10 @@ using Complex = std::complex<double>;
 // Lines moved through scratch together: whole cache lines of strided data per access.
 constexpr std::size_t kBatch = 8;
 
+// The pipelined exchange of a split axis: at most kChunks chunks, and a test for progress
+// after every kSliceLines transformed lines.
+constexpr std::size_t kChunks = 4, kSliceLines = 8;
+
 int to_int(std::size_t n) {
   if (n > static_cast<std::size_t>(INT_MAX))
     throw std::overflow_error("DistributedFft: local block too large for MPI counts");
@@ -103,8 +107,10 @@ std::size_t kept_rows(const Geometry& g) {
 
 }  // namespace
 
-DistributedFft::DistributedFft(const Geometry& g)
-    : g_(g), local_size_(static_cast<std::size_t>(g.local_volume())) {
+DistributedFft::DistributedFft(const Geometry& g, std::size_t min_chunk_numbers)
+    : g_(g),
+      local_size_(static_cast<std::size_t>(g.local_volume())),
+      min_chunk_(std::max<std::size_t>(1, min_chunk_numbers)) {
   to_int(local_size_);  // MPI counts are int; fail before any communicator exists
   const int d = g.dim();
   axes_.resize(d);
@@ -196,21 +202,67 @@ DistributedFft::~DistributedFft() {
 
 // Sub-rank j (= coordinate mu, MPI_Cart_sub keeps the Cartesian order) holds the part
 // [j*l, (j+1)*l) of every line; of the n selected segments, sub-rank k transforms the lines
-// [k n/P, (k+1) n/P). Every sub-rank has the same n, since all share the coordinate d-1.
+// [k n/P, (k+1) n/P). Every sub-rank has the same n, since all share the coordinate d-1, hence
+// the same number of chunks, as the collectives require. Chunk c holds the part
+// [c m_k / C, (c+1) m_k / C) of the m_k lines of every sub-rank k.
 void DistributedFft::plan_selection(const Axis& a, std::size_t me, Selection& s) {
   const std::size_t l = a.local, n = a.segments / a.group * s.keep, P = a.procs;
+  const std::size_t chunks = std::clamp<std::size_t>(n * l / min_chunk_, 1, kChunks);
   auto first = [&](std::size_t k) { return k * n / P; };
+  auto part = [&](std::size_t k, std::size_t c) { return c * (first(k + 1) - first(k)) / chunks; };
   s.my_lines = first(me + 1) - first(me);
-  s.seg_counts.resize(P);
-  s.seg_displs.resize(P);
-  s.line_counts.resize(P);
   s.line_displs.resize(P);
-  for (std::size_t k = 0; k < P; ++k) {
-    s.seg_counts[k] = to_int((first(k + 1) - first(k)) * l);
-    s.seg_displs[k] = to_int(first(k) * l);
-    s.line_counts[k] = to_int(s.my_lines * l);
-    s.line_displs[k] = to_int(k * s.my_lines * l);
+  for (std::size_t k = 0; k < P; ++k) s.line_displs[k] = to_int(k * s.my_lines * l);
+  s.chunks.resize(chunks);
+  for (std::size_t c = 0; c < chunks; ++c) {
+    Chunk& ch = s.chunks[c];
+    ch.begin = part(me, c);
+    ch.end = part(me, c + 1);
+    ch.seg_counts.resize(P);
+    ch.seg_displs.resize(P);
+    ch.line_counts.resize(P);
+    ch.line_displs.resize(P);
+    for (std::size_t k = 0; k < P; ++k) {
+      ch.seg_counts[k] = to_int((part(k, c + 1) - part(k, c)) * l);
+      ch.seg_displs[k] = to_int((first(k) + part(k, c)) * l);
+      ch.line_counts[k] = to_int((ch.end - ch.begin) * l);
+      ch.line_displs[k] = to_int((k * s.my_lines + ch.begin) * l);
+    }
   }
+}
+
+// The buffers' chunks are disjoint, so each exchange may be in flight while other chunks are
+// read and written (also when segments and out_segments are one array).
+template <class F>
+void DistributedFft::pipeline(const Axis& a, const Selection& s, const void* segments, void* lines,
+                              MPI_Datatype type, const void* out_lines, void* out_segments,
+                              MPI_Datatype out_type, F&& f) {
+  const std::size_t n = s.chunks.size();
+  auto bring = [&](const Chunk& c, MPI_Request* r) {
+    MPI_Ialltoallv(segments, c.seg_counts.data(), c.seg_displs.data(), type, lines,
+                   c.line_counts.data(), c.line_displs.data(), type, a.comm, r);
+  };
+  auto send_back = [&](const Chunk& c, MPI_Request* r) {
+    MPI_Ialltoallv(out_lines, c.line_counts.data(), c.line_displs.data(), out_type, out_segments,
+                   c.seg_counts.data(), c.seg_displs.data(), out_type, a.comm, r);
+  };
+  requests_.assign(2 * n, MPI_REQUEST_NULL);
+  bring(s.chunks[0], &requests_[0]);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k + 1 < n) bring(s.chunks[k + 1], &requests_[k + 1]);
+    MPI_Wait(&requests_[k], MPI_STATUS_IGNORE);
+    const Chunk& c = s.chunks[k];
+    // Open MPI moves the data of nonblocking collectives only inside MPI calls; with one
+    // chunk nothing is in flight.
+    const std::size_t slice = n > 1 ? kSliceLines : std::max<std::size_t>(1, c.end - c.begin);
+    for (std::size_t t = c.begin; t < c.end; t += slice) {
+      f(t, std::min(t + slice, c.end));
+      int done = 0;
+      MPI_Testall(to_int(2 * n), requests_.data(), &done, MPI_STATUSES_IGNORE);
+    }
+    send_back(c, &requests_[n + k]);
+  }
+  MPI_Waitall(to_int(n), requests_.data() + n, MPI_STATUSES_IGNORE);
 }
 
 // Every momentum p outside H gets conj x~(-p), and -p lies in H. Runs (data, buffers as below):
@@ -374,21 +426,19 @@ void DistributedFft::distributed_pass(const Axis& a, const Selection& s, const C
       gather(src + start, a.stride, lines, l, segments_.data() + packed * l, l);
       packed += lines;
     });
-  MPI_Alltoallv(contiguous ? src : segments_.data(), s.seg_counts.data(), s.seg_displs.data(),
-                MPI_C_DOUBLE_COMPLEX, lines_.data(), s.line_counts.data(), s.line_displs.data(),
-                MPI_C_DOUBLE_COMPLEX, a.comm);
   // From sub-rank j come my_lines segments of length l, each the part at j*l of a line.
-  for (std::size_t t = 0; t < s.my_lines; t += plan.lines) {
-    const std::size_t lines = std::min(plan.lines, s.my_lines - t);
-    for (std::size_t b = 0; b < lines; ++b)
-      assemble(s, a.procs, l, lines_.data(), t + b, scratch_line(b));
-    run_lines(plan, lines);
-    for (std::size_t b = 0; b < lines; ++b)
-      disperse(s, a.procs, l, scratch_line(b), t + b, lines_.data());
-  }
-  MPI_Alltoallv(lines_.data(), s.line_counts.data(), s.line_displs.data(), MPI_C_DOUBLE_COMPLEX,
-                contiguous ? dst : segments_.data(), s.seg_counts.data(), s.seg_displs.data(),
-                MPI_C_DOUBLE_COMPLEX, a.comm);
+  auto transform = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t t = begin; t < end; t += plan.lines) {
+      const std::size_t lines = std::min(plan.lines, end - t);
+      for (std::size_t b = 0; b < lines; ++b)
+        assemble(s, a.procs, l, lines_.data(), t + b, scratch_line(b));
+      run_lines(plan, lines);
+      for (std::size_t b = 0; b < lines; ++b)
+        disperse(s, a.procs, l, scratch_line(b), t + b, lines_.data());
+    }
+  };
+  pipeline(a, s, contiguous ? src : segments_.data(), lines_.data(), MPI_C_DOUBLE_COMPLEX,
+           lines_.data(), contiguous ? dst : segments_.data(), MPI_C_DOUBLE_COMPLEX, transform);
   if (contiguous) return;
   packed = 0;
   for_each_run(a, s.keep, [&](std::size_t start, std::size_t lines) {
@@ -417,17 +467,17 @@ void DistributedFft::r2c_pass(const Field& x, Complex* out) {
   const Selection& s = a.all;
   for (std::size_t r = 0; r < g_.row_count(); ++r)
     std::copy_n(x.data() + g_.row_start(r), l, real_segments_.data() + r * l);
-  MPI_Alltoallv(real_segments_.data(), s.seg_counts.data(), s.seg_displs.data(), MPI_DOUBLE,
-                real_lines_.data(), s.line_counts.data(), s.line_displs.data(), MPI_DOUBLE, a.comm);
-  for (std::size_t t = 0; t < s.my_lines; ++t) {
-    assemble(s, a.procs, l, real_lines_.data(), t, rscratch_);
-    fftw_execute_dft_r2c(r2c_, rscratch_, scratch_);
-    // Completes the line so that every value sent is defined; mirror_fill rewrites it.
-    for (int k = kept; k < length; ++k) line[k] = std::conj(line[length - k]);
-    disperse(s, a.procs, l, line, t, lines_.data());
-  }
-  MPI_Alltoallv(lines_.data(), s.line_counts.data(), s.line_displs.data(), MPI_C_DOUBLE_COMPLEX,
-                out, s.seg_counts.data(), s.seg_displs.data(), MPI_C_DOUBLE_COMPLEX, a.comm);
+  auto transform = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t t = begin; t < end; ++t) {
+      assemble(s, a.procs, l, real_lines_.data(), t, rscratch_);
+      fftw_execute_dft_r2c(r2c_, rscratch_, scratch_);
+      // Completes the line so that every value sent is defined; mirror_fill rewrites it.
+      for (int k = kept; k < length; ++k) line[k] = std::conj(line[length - k]);
+      disperse(s, a.procs, l, line, t, lines_.data());
+    }
+  };
+  pipeline(a, s, real_segments_.data(), real_lines_.data(), MPI_DOUBLE, lines_.data(), out,
+           MPI_C_DOUBLE_COMPLEX, transform);
 }
 
 void DistributedFft::c2r_pass(const Complex* in, Field& out) {
@@ -452,16 +502,15 @@ void DistributedFft::c2r_pass(const Complex* in, Field& out) {
     return;
   }
   const Selection& s = a.all;
-  MPI_Alltoallv(in, s.seg_counts.data(), s.seg_displs.data(), MPI_C_DOUBLE_COMPLEX, lines_.data(),
-                s.line_counts.data(), s.line_displs.data(), MPI_C_DOUBLE_COMPLEX, a.comm);
-  for (std::size_t t = 0; t < s.my_lines; ++t) {
-    assemble(s, a.procs, l, lines_.data(), t, line);
-    fftw_execute_dft_c2r(c2r_, scratch_, rscratch_);
-    disperse(s, a.procs, l, rscratch_, t, real_lines_.data());
-  }
-  MPI_Alltoallv(real_lines_.data(), s.line_counts.data(), s.line_displs.data(), MPI_DOUBLE,
-                real_segments_.data(), s.seg_counts.data(), s.seg_displs.data(), MPI_DOUBLE,
-                a.comm);
+  auto transform = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t t = begin; t < end; ++t) {
+      assemble(s, a.procs, l, lines_.data(), t, line);
+      fftw_execute_dft_c2r(c2r_, scratch_, rscratch_);
+      disperse(s, a.procs, l, rscratch_, t, real_lines_.data());
+    }
+  };
+  pipeline(a, s, in, lines_.data(), MPI_C_DOUBLE_COMPLEX, real_lines_.data(), real_segments_.data(),
+           MPI_DOUBLE, transform);
   for (std::size_t r = 0; r < g_.row_count(); ++r) {
     double* row = out.data() + g_.row_start(r);
     for (int k = 0; k < l; ++k) row[k] = real_segments_[r * l + k] * inv_volume;

@@ -9,8 +9,12 @@
 // holds it: strided lines are copied into scratch (complex ones two at a time, into the two
 // slots of a two-line plan that construction checks to treat both slots alike), contiguous ones
 // are transformed where they lie when their alignment meets FFTW's condition for reusing the
-// plan. Lines along a split axis are gathered on one rank of the sub-communicator of that axis
-// (MPI_Alltoallv), transformed whole and sent back.
+// plan. Lines along a split axis are gathered on one rank of the sub-communicator of that axis,
+// transformed whole and sent back (nonblocking MPI_Ialltoallv), optionally in a pipeline of up
+// to four chunks of lines, each of at least min_chunk_numbers numbers per rank (constructor):
+// the next chunk arrives and the finished ones return while a chunk is transformed. Only data
+// movement differs with the chunks, so the result does not depend on them. The nonblocking
+// collectives run on the object's own sub-communicators and all complete before a call returns.
 //
 // Complex transforms: axes mu = d-1, ..., 0, every line. Real transforms use the Hermitian
 // symmetry x~(-p) = conj x~(p) of a real field's spectrum and compute only the half
@@ -36,6 +40,7 @@
 
 #include <complex>
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -50,10 +55,19 @@ using ComplexField = std::vector<std::complex<double>>;
 
 class DistributedFft {
  public:
-  // Collective over g.comm(). `g` must outlive the object. Creates the FFTW plans (not
+  // The smallest chunk of the pipelined exchange, in numbers per rank; below twice it a pass
+  // is one exchange. The default never pipelines: on one node Open MPI moves shared-memory
+  // messages only inside MPI calls, so chunks add messages without overlap (bench_scaling's
+  // FFT pair on 2 ranks of the 2-core VM: 4 chunks of 2^16 or more 3-9 % slower than one, one
+  // as fast as the blocking MPI_Alltoallv or 1-3 % faster). 2^16 (1 MiB) is where to start
+  // on an interconnect that progresses on its own.
+  static constexpr std::size_t kUnpipelined = std::numeric_limits<std::size_t>::max();
+
+  // Collective over g.comm(), with the same min_chunk_numbers on every rank (tests pass small
+  // values to pipeline small lattices). `g` must outlive the object. Creates the FFTW plans (not
   // thread-safe: construct from one thread) and all communication buffers. Discards FFTW's
   // accumulated wisdom before planning, so that the plans depend on the line length only.
-  explicit DistributedFft(const Geometry& g);
+  explicit DistributedFft(const Geometry& g, std::size_t min_chunk_numbers = kUnpipelined);
   // Collective over g.comm(): frees the per-axis sub-communicators.
   ~DistributedFft();
   DistributedFft(const DistributedFft&) = delete;
@@ -81,12 +95,20 @@ class DistributedFft {
  private:
   using Complex = std::complex<double>;
 
-  // Which segments of an axis a pass transforms, and how they travel when the axis is split.
-  struct Selection {
-    std::size_t keep = 0;      // the first `keep` segments of every group (Axis::group)
-    std::size_t my_lines = 0;  // whole lines this rank transforms for the sub-communicator
+  // One stage of a split axis's pipelined exchange: this rank's lines [begin, end) of the
+  // selection, and the messages that bring them (and every other sub-rank's share of the
+  // stage) in and send them back, in elements of the two buffers.
+  struct Chunk {
+    std::size_t begin = 0, end = 0;
     std::vector<int> seg_counts, seg_displs;    // per sub-rank, in the segment-major buffer
     std::vector<int> line_counts, line_displs;  // per sub-rank, in the assembled-line buffer
+  };
+  // Which segments of an axis a pass transforms, and how they travel when the axis is split.
+  struct Selection {
+    std::size_t keep = 0;          // the first `keep` segments of every group (Axis::group)
+    std::size_t my_lines = 0;      // whole lines this rank transforms for the sub-communicator
+    std::vector<int> line_displs;  // per sub-rank, its segments in the assembled-line buffer
+    std::vector<Chunk> chunks;     // the same number on every sub-rank
   };
   // Everything one axis pass needs; comm is MPI_COMM_NULL when the axis is not split.
   struct Axis {
@@ -132,6 +154,14 @@ class DistributedFft {
                   const LinePlan& plan);
   void distributed_pass(const Axis& a, const Selection& s, const Complex* src, Complex* dst,
                         const LinePlan& plan);
+  // The exchange of a split axis, chunk by chunk: MPI_Ialltoallv of each chunk's segments from
+  // `segments` into the line buffer `lines`, f(begin, end) on this rank's lines of it (from
+  // `lines` into `out_lines`), and MPI_Ialltoallv back from `out_lines` into `out_segments`.
+  // Chunk c+1 arrives, and chunks up to c-1 return, while chunk c is transformed.
+  template <class F>
+  void pipeline(const Axis& a, const Selection& s, const void* segments, void* lines,
+                MPI_Datatype type, const void* out_lines, void* out_segments, MPI_Datatype out_type,
+                F&& f);
   // Runs `plan` on scratch lines [0, lines), padding them with zero lines to its batch.
   void run_lines(const LinePlan& plan, std::size_t lines);
   // The real passes along axis d-1: r2c into H of `out`, and c2r of H of `in` with the 1/V.
@@ -152,6 +182,7 @@ class DistributedFft {
 
   const Geometry& g_;
   std::size_t local_size_ = 0;
+  std::size_t min_chunk_ = kUnpipelined;
   std::vector<Axis> axes_;
   std::map<std::pair<int, int>, LinePlan> plans_;  // (length, sign) -> plan on scratch_
   fftw_plan r2c_ = nullptr, c2r_ = nullptr;        // length L_{d-1}, rscratch_ <-> scratch_
@@ -164,6 +195,7 @@ class DistributedFft {
   ComplexField lines_;                              // received segments of whole lines
   ComplexField work_;                               // for the real-field inverse
   std::vector<double> real_segments_, real_lines_;  // the same for a split last axis, real
+  std::vector<MPI_Request> requests_;               // of pipeline: in, then back, per chunk
   // The Hermitian fill: runs within this rank, and of the all-to-all over g.comm().
   std::vector<Run> mirror_local_, mirror_send_, mirror_recv_;
   std::vector<int> mirror_send_counts_, mirror_send_displs_;
