@@ -23,6 +23,7 @@
 #include "models/rbm.hpp"
 #include "random/counter_rng.hpp"
 #include "samplers/rbm_samplers.hpp"
+#include "slowest_rank_timer.hpp"
 #include "training/rbm_training.hpp"
 
 namespace latdiff {
@@ -60,19 +61,6 @@ std::vector<double> random_visible(const Rbm& rbm, std::uint64_t which) {
   return v;
 }
 
-// The seconds of the slowest rank for each iteration.
-template <class F>
-void timed(benchmark::State& state, F&& body) {
-  for (auto _ : state) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    const double t0 = MPI_Wtime();
-    body();
-    double t = MPI_Wtime() - t0;
-    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    state.SetIterationTime(t);
-  }
-}
-
 double local_weight_bytes(const Rbm& rbm) {
   return 8.0 * static_cast<double>(rbm.local_visible()) *
          static_cast<double>(rbm.parameters().n_hidden);
@@ -85,7 +73,7 @@ void BM_RbmGibbsSweep(benchmark::State& state) {
   const RbmGibbs gibbs(rbm, 1);
   RbmState s{random_visible(rbm, 0), {}};
   std::uint64_t k = 0;
-  timed(state, [&] { benchmark::DoNotOptimize(gibbs.update(s, k++)); });
+  time_slowest_rank(state, [&] { benchmark::DoNotOptimize(gibbs.update(s, k++)); });
   state.counters["sweeps/s"] = Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
   state.counters["B/s"] =
       Counter(2 * local_weight_bytes(rbm) * state.iterations(), Counter::kIsRate);
@@ -103,7 +91,7 @@ void BM_RbmTrainingStep(benchmark::State& state) {
   for (int b = 0; b < kBatch; ++b) batch.push_back(random_visible(rbm, b + 1));
   RbmTrainer trainer(p, VisibleLayout::lattice(g), {}, 1);
   std::uint64_t step = 0;
-  timed(state, [&] { benchmark::DoNotOptimize(trainer.step(batch, step++)); });
+  time_slowest_rank(state, [&] { benchmark::DoNotOptimize(trainer.step(batch, step++)); });
   state.counters["steps/s"] = Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
   state.counters["B/s"] =
       Counter(7.0 * kBatch * local_weight_bytes(rbm) * state.iterations(), Counter::kIsRate);
@@ -117,7 +105,7 @@ void BM_StreamCopyWeights(benchmark::State& state) {
   const int L = static_cast<int>(state.range(0));
   const std::size_t n = static_cast<std::size_t>(L) * L * (L * L / 4) / ranks();
   std::vector<double> a(n, 0.0), b(n, 1.0);
-  timed(state, [&] {
+  time_slowest_rank(state, [&] {
     double* __restrict dst = a.data();
     const double* __restrict src = b.data();
     for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];

@@ -40,6 +40,7 @@
 #include "models/phi4.hpp"
 #include "samplers/hmc.hpp"
 #include "samplers/metropolis.hpp"
+#include "slowest_rank_timer.hpp"
 
 namespace latdiff {
 namespace {
@@ -123,19 +124,6 @@ Field hot_field(const Geometry& g) {
   return phi;
 }
 
-// The seconds of the slowest rank for each iteration, every iteration started together.
-template <class F>
-void timed(benchmark::State& state, F&& body) {
-  for (auto _ : state) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    const double t0 = MPI_Wtime();
-    body();
-    double t = MPI_Wtime() - t0;
-    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    state.SetIterationTime(t);
-  }
-}
-
 void set_counters(benchmark::State& state, const Geometry& g, int cores, bool oversubscribed) {
   const double updates = static_cast<double>(g.global_volume()) * state.iterations();
   state.counters["sites/s"] = Counter(updates, Counter::kIsRate);
@@ -160,7 +148,7 @@ void metropolis_sweep(benchmark::State& state, const Setup& s) {
   Metropolis<Phi4Model> metropolis(model, g, {1.5, 1}, 7);
   Field phi = hot_field(g);
   std::uint64_t sweep = 0;
-  timed(state, [&] { benchmark::DoNotOptimize(metropolis.update(phi, sweep++)); });
+  time_slowest_rank(state, [&] { benchmark::DoNotOptimize(metropolis.update(phi, sweep++)); });
   set_counters(state, g, s.cores, s.oversubscribed);
 }
 
@@ -170,7 +158,7 @@ void hmc_trajectory(benchmark::State& state, const Setup& s) {
   Hmc hmc(model, g, {Integrator::omelyan, 1.0, kMdSteps}, 7);
   Field phi = hot_field(g);
   std::uint64_t trajectory = 0;
-  timed(state, [&] { benchmark::DoNotOptimize(hmc.update(phi, trajectory++)); });
+  time_slowest_rank(state, [&] { benchmark::DoNotOptimize(hmc.update(phi, trajectory++)); });
   set_counters(state, g, s.cores, s.oversubscribed);
 }
 
@@ -180,7 +168,7 @@ void time_fft_pair(benchmark::State& state, const Setup& s, std::size_t min_chun
   const Field x = hot_field(g);
   Field out = make_field(g);
   ComplexField spectrum;
-  timed(state, [&] {
+  time_slowest_rank(state, [&] {
     fft.forward(x, spectrum);
     fft.inverse(spectrum, out);
     benchmark::DoNotOptimize(out.data());
@@ -209,7 +197,7 @@ void stream_copy(benchmark::State& state, const Setup& s) {
   const std::size_t reps =
       std::max<std::size_t>(1, static_cast<std::size_t>(kCopyBytes / (16.0 * n)));
   std::vector<double> a(n, 0.0), b(n, 1.0);
-  timed(state, [&] {
+  time_slowest_rank(state, [&] {
     for (std::size_t r = 0; r < reps; ++r) {
       copy(a.data(), b.data(), n);
       benchmark::DoNotOptimize(a.data());
